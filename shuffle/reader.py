@@ -1,0 +1,91 @@
+"""Reduce-side shuffle input: one reduce partition = a slice of every map output object.
+
+Slices are fetched in a few concurrent batches through ``store.get_ranges`` (so a store
+that pipelines or coalesces requests gets whole batches) and decoded in the same worker
+threads — Arrow decompression releases the GIL, so fetch and decode overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+
+from shuffle.arrow_io import ipc_to_table
+from shuffle.errors import FetchFailed
+from storage.base import (
+    BlockNotFound,
+    BlockStore,
+    RangeRequest,
+    StoreError,
+    TransientStoreError,
+)
+
+MAX_FETCH_THREADS = 4
+
+
+def _fetch(store: BlockStore, requests: list[RangeRequest]) -> list[pa.Table]:
+    """Fetch and decode one batch; anything that means "the map output is gone or bad"
+    becomes ``FetchFailed`` so the scheduler recomputes it instead of retrying this task."""
+    try:
+        payloads = store.get_ranges(requests)
+    except BlockNotFound as e:
+        raise FetchFailed(e.key, str(e), store=e.store) from e
+    except TransientStoreError:
+        raise  # worth a plain retry of this task
+    except StoreError as e:
+        raise FetchFailed(e.key or requests[0].key, str(e), store=e.store) from e
+    tables = []
+    for req, payload in zip(requests, payloads, strict=True):
+        try:
+            tables.append(ipc_to_table(payload))
+        except (pa.ArrowInvalid, OSError) as e:
+            raise FetchFailed(
+                req.key, f"corrupt shuffle block {req.key!r} @{req.offset}+{req.length}: {e}"
+            ) from e
+    return tables
+
+
+def _batches(requests: list[RangeRequest], n: int) -> list[list[RangeRequest]]:
+    """``n`` contiguous batches of near-equal size, preserving order."""
+    size, extra = divmod(len(requests), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (i < extra)
+        out.append(requests[start:end])
+        start = end
+    return out
+
+
+def _same_columns(a: pa.Schema, b: pa.Schema) -> bool:
+    return a.names == b.names and a.types == b.types
+
+
+def read_blocks(
+    store: BlockStore,
+    blocks: Sequence[Mapping[str, Any]],
+    schema: pa.Schema,
+    *,
+    max_threads: int = MAX_FETCH_THREADS,
+) -> pa.Table:
+    """Read and concatenate the non-empty ``{"key", "offset", "length"}`` slices, in order."""
+    requests = [
+        RangeRequest(b["key"], int(b["offset"]), int(b["length"])) for b in blocks if b["length"]
+    ]
+    if not requests:
+        return schema.empty_table()
+    n = max(1, min(max_threads, len(requests)))
+    if n == 1:
+        tables = _fetch(store, requests)
+    else:
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="shuffle-fetch") as pool:
+            parts = list(pool.map(lambda batch: _fetch(store, batch), _batches(requests, n)))
+        tables = [t for part in parts for t in part]
+    for i, t in enumerate(tables):
+        if not _same_columns(t.schema, schema):
+            raise ValueError(f"shuffle block schema {t.schema} does not match expected {schema}")
+        if not t.schema.equals(schema):
+            tables[i] = t.cast(schema)  # same types; aligns nullability/metadata only
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]

@@ -1,0 +1,147 @@
+"""Map-side shuffle output: ONE object per map task holding every reduce partition.
+
+Layout of the object (all integers little-endian)::
+
+    [IPC stream of partition 0][IPC stream of partition 1]...   empty partitions: 0 bytes
+    [offsets: (R + 1) x int64]                                  partition r = [o[r], o[r+1])
+    [footer: index length int64][magic b"SPKLSHF1"]             fixed 16 bytes
+
+One object per map task (not R) keeps store requests at M puts instead of M x R, which
+is what dominates on S3/Redis. The driver gets the offsets from the task's MapStatus;
+``read_index`` recovers them from the object alone (e.g. after a driver restart).
+
+Codec choice: MEASUREMENT PENDING (benchmarks/shuffle_codec.py); default "lz4" for now.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shuffle.arrow_io import write_options, write_stream
+from storage.base import BlockStore
+
+MAGIC = b"SPKLSHF1"
+FOOTER = struct.Struct("<q8s")  # index length in bytes, magic
+
+
+@dataclass
+class MapOutput:
+    """What a map task reports (Spark's MapStatus): where each reduce partition lives.
+
+    ``partition_offsets[r]`` and ``partition_lengths[r]`` locate partition ``r`` in the
+    object ``key``; ``bytes`` is the whole object size (data + index + footer).
+    """
+
+    key: str
+    partition_lengths: list[int]
+    partition_offsets: list[int]
+    rows: int
+    bytes: int
+    partition_rows: list[int] | None = None
+
+    def block(self, reduce_id: int) -> dict[str, Any]:
+        """The ``{"key", "offset", "length"}`` slice a reduce task reads."""
+        return {
+            "key": self.key,
+            "offset": self.partition_offsets[reduce_id],
+            "length": self.partition_lengths[reduce_id],
+        }
+
+
+def _partition_counts(partition_ids: pa.Array | pa.ChunkedArray, num_partitions: int) -> np.ndarray:
+    if partition_ids.null_count:
+        raise ValueError("partition ids must not be null")
+    if len(partition_ids) and not pa.types.is_integer(partition_ids.type):
+        raise TypeError(f"partition ids must be integers, got {partition_ids.type}")
+    lo, hi = pc.min_max(partition_ids).values()
+    if len(partition_ids) and (lo.as_py() < 0 or hi.as_py() >= num_partitions):
+        raise ValueError(
+            f"partition ids must be in [0, {num_partitions}), got [{lo.as_py()}, {hi.as_py()}]"
+        )
+    ids = partition_ids.to_numpy() if len(partition_ids) else np.empty(0, dtype=np.int64)
+    return np.bincount(ids, minlength=num_partitions)
+
+
+def split_by_partition(
+    table: pa.Table, partition_ids: pa.Array | pa.ChunkedArray | None, num_partitions: int
+) -> tuple[pa.Table, np.ndarray]:
+    """(rows grouped by partition id in stable order, row count per partition).
+
+    One stable sort + one ``take``; partitions are then zero-copy slices by the counts.
+    """
+    if num_partitions < 1:
+        raise ValueError(f"num_partitions must be >= 1, got {num_partitions}")
+    if partition_ids is None:
+        counts = np.zeros(num_partitions, dtype=np.int64)
+        counts[0] = table.num_rows
+        return table, counts
+    if len(partition_ids) != table.num_rows:
+        raise ValueError(f"{len(partition_ids)} partition ids for {table.num_rows} rows")
+    counts = _partition_counts(partition_ids, num_partitions)
+    if np.count_nonzero(counts) <= 1:
+        return table, counts  # already "grouped": nothing to reorder
+    return table.take(pc.sort_indices(partition_ids)), counts
+
+
+def write_map_output(
+    store: BlockStore,
+    key: str,
+    table: pa.Table,
+    partition_ids: pa.Array | pa.ChunkedArray | None,
+    num_partitions: int,
+    compression: str | None = "lz4",
+) -> MapOutput:
+    """Split ``table`` by ``partition_ids`` and store it as one indexed object at ``key``."""
+    grouped, counts = split_by_partition(table, partition_ids, num_partitions)
+    options = write_options(compression)
+    sink = pa.BufferOutputStream()
+    offsets = [0]
+    start = 0
+    for count in counts.tolist():
+        if count:
+            write_stream(sink, grouped.slice(start, count), options)
+            start += count
+        offsets.append(sink.tell())
+    index = np.asarray(offsets, dtype="<i8").tobytes()
+    sink.write(index)
+    sink.write(FOOTER.pack(len(index), MAGIC))
+    buf = sink.getvalue()
+    store.put(key, memoryview(buf))
+    return MapOutput(
+        key=key,
+        partition_lengths=np.diff(offsets).tolist(),
+        partition_offsets=offsets[:-1],
+        rows=table.num_rows,
+        bytes=buf.size,
+        partition_rows=counts.tolist(),
+    )
+
+
+def read_index(store: BlockStore, key: str, *, tail_guess: int = 4096) -> list[int]:
+    """The R + 1 partition offsets of the map output ``key``, from the object itself.
+
+    Reads the last ``tail_guess`` bytes first, which holds the footer and the index of up
+    to ~500 partitions, so most lookups cost two requests (size + one ranged get).
+    """
+    size = store.size(key)
+    if size < FOOTER.size:
+        raise ValueError(f"{key!r} is too small ({size} bytes) to be a map output")
+    tail_len = min(size, max(tail_guess, FOOTER.size))
+    tail = store.get_range(key, size - tail_len, tail_len)
+    index_len, magic = FOOTER.unpack_from(tail, tail_len - FOOTER.size)
+    if magic != MAGIC or index_len < 16 or index_len % 8 or index_len > size - FOOTER.size:
+        raise ValueError(f"{key!r} is not a map output (bad footer)")
+    if index_len + FOOTER.size <= tail_len:
+        raw = tail[tail_len - FOOTER.size - index_len : tail_len - FOOTER.size]
+    else:
+        raw = store.get_range(key, size - FOOTER.size - index_len, index_len)
+    offsets = np.frombuffer(raw, dtype="<i8").tolist()
+    if offsets[0] != 0 or offsets[-1] != size - FOOTER.size - index_len:
+        raise ValueError(f"{key!r} has an inconsistent index")
+    return offsets
