@@ -1,0 +1,291 @@
+"""Resolve Spark expressions against a plan's columns and render them for DuckDB.
+
+Both front doors produce the same input here: a sqlglot tree in Spark's dialect
+with user column names (parsed Spark SQL, or a Connect expression converted by
+``sparkless.connect.expressions``). The analyzer returns a tree whose columns are
+the internal ``_c<id>`` names and whose operators carry Spark's semantics (ANSI
+errors, integral sums, Spark's casts, null ordering), plus Spark's name for the
+column and its type (asked of DuckDB, see type_oracle.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql.types import (
+    ArrayType,
+    ByteType,
+    DataType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    LongType,
+    ShortType,
+    StringType,
+)
+from sqlglot import exp
+
+from sparkless.conf import SessionConf
+from sparkless.errors import AnalysisException
+from sparkless.plan import functions
+from sparkless.plan.ir import Attribute, NamedExpr, Plan, SortKey
+from sparkless.plan.naming import spark_name
+from sparkless.plan.type_oracle import TypeOracle
+from sparkless.plan.types import duckdb_type_sql
+
+INTEGRAL = (ByteType, ShortType, IntegerType, LongType)
+FRACTIONAL = (FloatType, DoubleType, DecimalType)
+
+AGGREGATES = (exp.AggFunc,)
+
+
+def quote_name(name: str) -> str:
+    return f"`{name}`"
+
+
+class Scope:
+    """The columns an expression may refer to."""
+
+    def __init__(self, attrs: list[Attribute], case_sensitive: bool = False) -> None:
+        self.attrs = attrs
+        self.case_sensitive = case_sensitive
+
+    def _eq(self, a: str, b: str) -> bool:
+        return a == b if self.case_sensitive else a.lower() == b.lower()
+
+    def resolve(self, parts: list[str], plan_id: int | None = None) -> tuple[Attribute, list[str]]:
+        """The attribute a (possibly qualified) name denotes, and any struct fields after it."""
+        candidates = self.attrs
+        if plan_id is not None:
+            tagged = [a for a in candidates if plan_id in a.plan_ids]
+            if tagged:
+                candidates = tagged
+        found: list[tuple[Attribute, list[str]]] = []
+        if len(parts) >= 2:
+            found = [
+                (a, parts[2:])
+                for a in candidates
+                if a.qualifier is not None
+                and self._eq(a.qualifier, parts[0])
+                and self._eq(a.name, parts[1])
+            ]
+        if not found:
+            found = [(a, parts[1:]) for a in candidates if self._eq(a.name, parts[0])]
+        if not found and len(parts) > 1 and plan_id is None:
+            joined = ".".join(parts)
+            found = [(a, []) for a in candidates if self._eq(a.name, joined)]
+        unique = {a.id: (a, rest) for a, rest in found}
+        if len(unique) == 1:
+            return next(iter(unique.values()))
+        name = ".".join(quote_name(p) for p in parts)
+        if len(unique) > 1:
+            raise AnalysisException(
+                f"Reference {name} is ambiguous, could be: "
+                f"[{', '.join(self._display(a) for a, _ in unique.values())}].",
+                "AMBIGUOUS_REFERENCE",
+                sql_state="42704",
+                parameters={"name": name},
+            )
+        suggestion = ", ".join(self._display(a) for a in self.attrs)
+        raise AnalysisException(
+            f"A column, variable, or function parameter with name {name} cannot be resolved. "
+            f"Did you mean one of the following? [{suggestion}].",
+            "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+            sql_state="42703",
+            parameters={"objectName": name, "proposal": suggestion},
+        )
+
+    @staticmethod
+    def _display(a: Attribute) -> str:
+        return f"`{a.qualifier}`.`{a.name}`" if a.qualifier else f"`{a.name}`"
+
+
+@dataclass
+class Resolved:
+    expr: exp.Expression
+    name: str
+    nullable: bool
+    attr: Attribute | None = None  # set when the expression is a bare column reference
+
+
+class Analyzer:
+    def __init__(self, conf: SessionConf, oracle: TypeOracle) -> None:
+        self.conf = conf
+        self.oracle = oracle
+
+    # ---- expressions -------------------------------------------------------------
+
+    def resolve(self, e: exp.Expression, scope: Scope) -> Resolved:
+        name = spark_name(e)
+        if isinstance(e, exp.Alias):
+            inner = self.resolve(e.this, scope)
+            return Resolved(inner.expr, e.alias, inner.nullable)
+        out = self._translate(e.copy(), scope)
+        attr = out.meta.get("attr") if isinstance(out, exp.Column) else None
+        if attr is not None:
+            name = attr.name
+        return Resolved(out, name, nullability(out), attr)
+
+    def type_of(self, e: exp.Expression, scope: Scope) -> DataType:
+        return self.oracle.spark_type(e.sql("duckdb"), scope.attrs)
+
+    def named(self, e: exp.Expression, scope: Scope) -> NamedExpr:
+        r = self.resolve(e, scope)
+        if r.attr is not None:
+            return NamedExpr(r.expr, r.attr)
+        dtype = self.type_of(r.expr, scope)
+        return NamedExpr(r.expr, Attribute(r.name, dtype, r.nullable))
+
+    def condition(self, e: exp.Expression, scope: Scope) -> exp.Expression:
+        r = self.resolve(e, scope)
+        from pyspark.sql.types import BooleanType, NullType
+
+        dtype = self.type_of(r.expr, scope)
+        if not isinstance(dtype, (BooleanType, NullType)):
+            raise AnalysisException(
+                f"Cannot resolve \"{r.name}\" due to data type mismatch: the filter condition "
+                f"must be of type \"BOOLEAN\", but got \"{dtype.simpleString().upper()}\".",
+                "DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN",
+                sql_state="42K09",
+            )
+        return r.expr
+
+    def sort_key(self, e: exp.Expression, scope: Scope) -> SortKey:
+        ascending, nulls_first = True, None
+        if isinstance(e, exp.Ordered):
+            ascending = not e.args.get("desc")
+            nf = e.args.get("nulls_first")
+            nulls_first = nf if e.args.get("explicit_nulls") else None
+            e = e.this
+        if nulls_first is None:
+            nulls_first = ascending  # Spark: ASC NULLS FIRST, DESC NULLS LAST
+        return SortKey(self.resolve(e, scope).expr, ascending, bool(nulls_first))
+
+    def expand_star(self, e: exp.Expression, scope: Scope) -> list[exp.Expression] | None:
+        """``*`` / ``t.*`` as the column references they stand for; None if not a star."""
+        if isinstance(e, exp.Star):
+            return [self._ref(a) for a in scope.attrs]
+        if isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+            qual = e.table
+            plan_id = e.meta.get("plan_id")
+            attrs = [
+                a
+                for a in scope.attrs
+                if (plan_id is not None and plan_id in a.plan_ids)
+                or (plan_id is None and a.qualifier is not None and scope._eq(a.qualifier, qual))
+            ]
+            if not attrs:
+                raise AnalysisException(
+                    f"Cannot resolve {qual}.* given input columns "
+                    f"{', '.join(Scope._display(a) for a in scope.attrs)}.",
+                    "CANNOT_RESOLVE_STAR_EXPAND",
+                    sql_state="42704",
+                )
+            return [self._ref(a) for a in attrs]
+        return None
+
+    @staticmethod
+    def _ref(a: Attribute) -> exp.Column:
+        col = exp.column(a.col)
+        col.meta["attr"] = a
+        col.meta["resolved"] = True
+        return col
+
+    def _translate(self, e: exp.Expression, scope: Scope) -> exp.Expression:
+        """Children first, then this node: Spark semantics rendered for DuckDB."""
+        if isinstance(e, exp.Column) and e.meta.get("resolved"):
+            return e
+        if isinstance(e, (exp.Column, exp.Dot)) and not isinstance(e.this, exp.Star):
+            return self._column(e, scope)
+        if isinstance(e, exp.Alias):
+            return self._translate(e.this, scope)
+        for key, value in list(e.args.items()):
+            if isinstance(value, exp.Expression):
+                e.set(key, self._translate(value, scope))
+            elif isinstance(value, list):
+                e.set(
+                    key,
+                    [self._translate(v, scope) if isinstance(v, exp.Expression) else v for v in value],
+                )
+        return functions.translate(e, self, scope)
+
+    def _column(self, e: exp.Expression, scope: Scope) -> exp.Expression:
+        parts = column_parts(e)
+        attr, fields = scope.resolve(parts, e.meta.get("plan_id"))
+        out: exp.Expression = self._ref(attr)
+        for f in fields:
+            out = exp.Bracket(this=out, expressions=[exp.Literal.string(f)])
+        return out
+
+    # ---- plans -------------------------------------------------------------------
+
+    def scope(self, plan: Plan) -> Scope:
+        return Scope(plan.output, self.conf.case_sensitive)
+
+    def project_list(self, exprs: list[exp.Expression], scope: Scope) -> list[NamedExpr]:
+        out: list[NamedExpr] = []
+        for e in exprs:
+            expanded = self.expand_star(e, scope)
+            for item in expanded if expanded is not None else [e]:
+                out.append(self.named(item, scope))
+        return out
+
+
+def column_parts(e: exp.Expression) -> list[str]:
+    if isinstance(e, exp.Column):
+        return [p.name for p in e.parts]
+    if isinstance(e, exp.Dot):
+        return [*column_parts(e.this), e.expression.name]
+    return [e.name]
+
+
+def nullability(e: exp.Expression) -> bool:
+    """Spark's nullability of a translated expression, by its usual rules."""
+    if isinstance(e, exp.Column):
+        attr = e.meta.get("attr")
+        return attr.nullable if attr is not None else True
+    if isinstance(e, exp.Null):
+        return True
+    if isinstance(e, (exp.Literal, exp.Boolean)):
+        return False
+    if "nullable" in e.meta:
+        return bool(e.meta["nullable"])
+    if isinstance(e, (exp.Is, exp.Not)) and isinstance(e.this, exp.Null):
+        return False
+    if isinstance(e, exp.Is):
+        return False
+    if isinstance(e, exp.Count):
+        return False
+    if isinstance(e, (exp.AggFunc, exp.Anonymous)):
+        return True
+    if isinstance(e, exp.Coalesce):
+        return all(nullability(a) for a in [e.this, *e.expressions])
+    if isinstance(e, exp.Case):
+        branches = [i.args["true"] for i in e.args.get("ifs", [])]
+        default = e.args.get("default")
+        return default is None or any(nullability(b) for b in [*branches, default])
+    children = [c for c in e.iter_expressions() if not isinstance(c, exp.DataType)]
+    return any(nullability(c) for c in children)
+
+
+def is_aggregate(e: exp.Expression) -> bool:
+    return any(isinstance(n, exp.AggFunc) and not n.find_ancestor(exp.Window) for n in e.walk())
+
+
+def spark_numeric_kind(dt: DataType) -> str:
+    if isinstance(dt, INTEGRAL):
+        return "integral"
+    if isinstance(dt, DecimalType):
+        return "decimal"
+    if isinstance(dt, FRACTIONAL):
+        return "fractional"
+    if isinstance(dt, StringType):
+        return "string"
+    if isinstance(dt, ArrayType):
+        return "array"
+    return "other"
+
+
+def cast_sql(e: exp.Expression, dt: DataType) -> exp.Expression:
+    return exp.cast(e, exp.DataType.build(duckdb_type_sql(dt), dialect="duckdb"))

@@ -1,0 +1,202 @@
+"""Spark functions and operators rendered for DuckDB with Spark's semantics.
+
+``translate`` sees one node whose children are already translated and returns the
+DuckDB-ready node. Most functions need nothing (sqlglot transpiles names); the
+entries here are where Spark and DuckDB *mean* different things: result types of
+aggregates, ANSI errors, null handling, casts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pyspark.sql.types import DecimalType, DoubleType, FloatType
+from sqlglot import exp
+
+from sparkless.errors import AnalysisException
+
+if TYPE_CHECKING:
+    from sparkless.plan.analyzer import Analyzer, Scope
+
+Translator = Callable[[exp.Expression, "Analyzer", "Scope"], exp.Expression]
+
+DIVIDE_BY_ZERO = (
+    "[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and "
+    'return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass '
+    "this error."
+)
+
+
+def runtime_error(message: str) -> exp.Expression:
+    """DuckDB's ``error()``: the task maps the bracketed class back to Spark's exception."""
+    return exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
+
+
+def _guard_zero(e: exp.Expression, analyzer: Analyzer) -> exp.Expression:
+    divisor = e.expression
+    on_zero = runtime_error(DIVIDE_BY_ZERO) if analyzer.conf.ansi else exp.null()
+    out = exp.Case(
+        ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=on_zero)],
+        default=e,
+    )
+    if not analyzer.conf.ansi:
+        out.meta["nullable"] = True
+    return out
+
+
+def _div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    left = analyzer.type_of(e.this, scope)
+    right = analyzer.type_of(e.expression, scope)
+    if not isinstance(left, DecimalType) or not isinstance(right, DecimalType):
+        # Spark: `/` on non-decimals is double division.
+        e.set("this", exp.cast(e.this, "DOUBLE"))
+    out = _guard_zero(e, analyzer)
+    out.meta["nullable"] = True
+    return out
+
+
+def _mod(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    return _guard_zero(e, analyzer)
+
+
+def _int_div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    return exp.cast(_guard_zero(e, analyzer), "BIGINT")
+
+
+def _cast(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    safe = bool(e.args.get("safe"))
+    source = analyzer.type_of(e.this, scope)
+    target = exp.DataType.build(e.to.sql("duckdb"), dialect="duckdb")
+    value = e.this
+    if isinstance(source, (DoubleType, FloatType, DecimalType)) and target.this in (
+        exp.DataType.Type.TINYINT,
+        exp.DataType.Type.SMALLINT,
+        exp.DataType.Type.INT,
+        exp.DataType.Type.BIGINT,
+    ):
+        value = exp.Anonymous(this="trunc", expressions=[value])  # Spark truncates, DuckDB rounds
+    cls = exp.TryCast if (safe or not analyzer.conf.ansi) else exp.Cast
+    out = cls(this=value, to=target)
+    if cls is exp.TryCast:
+        out.meta["nullable"] = True
+    return out
+
+
+def _sum(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    arg = _agg_arg(e)
+    dtype = analyzer.type_of(arg, scope)
+    from sparkless.plan.analyzer import spark_numeric_kind
+
+    kind = spark_numeric_kind(dtype)
+    if kind == "integral":
+        return exp.cast(e, "BIGINT")
+    if kind == "decimal":
+        assert isinstance(dtype, DecimalType)
+        return exp.cast(e, f"DECIMAL({min(38, dtype.precision + 10)}, {dtype.scale})")
+    if kind == "fractional":
+        return exp.cast(e, "DOUBLE")
+    if kind == "string":
+        return exp.cast(exp.Sum(this=exp.cast(arg, "DOUBLE")), "DOUBLE")
+    return e
+
+
+def _avg(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    arg = _agg_arg(e)
+    dtype = analyzer.type_of(arg, scope)
+    if isinstance(dtype, DecimalType):
+        p, s = min(38, dtype.precision + 4), min(38, dtype.scale + 4)
+        total = exp.Sum(this=exp.cast(arg, f"DECIMAL(38, {s})"))
+        return exp.cast(exp.Div(this=total, expression=exp.Count(this=arg.copy())), f"DECIMAL({p}, {s})")
+    return exp.cast(exp.Avg(this=exp.cast(arg, "DOUBLE")), "DOUBLE")
+
+
+def _collect(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    """collect_list/collect_set skip nulls and give [] (not NULL) for no rows."""
+    arg = _agg_arg(e)
+    distinct = isinstance(e, exp.ArrayUniqueAgg)
+    inner: exp.Expression = exp.Anonymous(
+        this="list", expressions=[exp.Distinct(expressions=[arg]) if distinct else arg]
+    )
+    inner = exp.Filter(
+        this=inner,
+        expression=exp.Where(this=exp.Not(this=exp.Is(this=arg.copy(), expression=exp.null()))),
+    )
+    out = exp.Coalesce(this=inner, expressions=[exp.Array(expressions=[])])
+    out.meta["nullable"] = False
+    return out
+
+
+def _count(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    e.meta["nullable"] = False
+    return e
+
+
+def _stddev(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    return exp.Anonymous(this="stddev_samp", expressions=[exp.cast(_agg_arg(e), "DOUBLE")])
+
+
+def _first(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    return exp.Anonymous(this="first", expressions=[_agg_arg(e)])
+
+
+def _agg_arg(e: exp.Expression) -> exp.Expression:
+    arg = e.this
+    if isinstance(arg, exp.Distinct):
+        arg = arg.expressions[0]
+    return arg
+
+
+# Spark names sqlglot does not know (they arrive as exp.Anonymous).
+_RENAMES: dict[str, str] = {
+    "mean": "avg",
+    "std": "stddev_samp",
+    "stddev": "stddev_samp",
+    "variance": "var_samp",
+    "count_distinct": "count",
+    "countdistinct": "count",
+}
+
+
+def _anonymous(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    name = str(e.this).lower()
+    target = _RENAMES.get(name)
+    if target is None:
+        return e
+    if name == "mean":
+        return _avg(exp.Avg(this=e.expressions[0]), analyzer, scope)
+    if name in ("count_distinct", "countdistinct"):
+        out = exp.Count(this=exp.Distinct(expressions=list(e.expressions)))
+        out.meta["nullable"] = False
+        return out
+    return exp.Anonymous(this=target, expressions=[exp.cast(a, "DOUBLE") for a in e.expressions])
+
+
+def _in(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    if e.args.get("query") is not None:
+        raise AnalysisException("IN subqueries are not supported yet.", "UNSUPPORTED_SUBQUERY")
+    return e
+
+
+TRANSLATORS: dict[type[exp.Expression], Translator] = {
+    exp.Div: _div,
+    exp.Mod: _mod,
+    exp.IntDiv: _int_div,
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
+    exp.Sum: _sum,
+    exp.Avg: _avg,
+    exp.ArrayAgg: _collect,
+    exp.ArrayUniqueAgg: _collect,
+    exp.Count: _count,
+    exp.Stddev: _stddev,
+    exp.StddevSamp: _stddev,
+    exp.First: _first,
+    exp.Anonymous: _anonymous,
+    exp.In: _in,
+}
+
+
+def translate(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    fn = TRANSLATORS.get(type(e))
+    return fn(e, analyzer, scope) if fn else e

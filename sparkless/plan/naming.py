@@ -1,0 +1,139 @@
+"""Spark's automatic column names (``toPrettySQL``) for unresolved expressions.
+
+``df.select(df.a + 1)`` is a column named ``(a + 1)``; ``count(*)`` is
+``count(1)``. Jobs index results by these names, so they must match Spark's.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+_BINARY = {
+    exp.Add: "+",
+    exp.Sub: "-",
+    exp.Mul: "*",
+    exp.Div: "/",
+    exp.Mod: "%",
+    exp.IntDiv: "div",
+    exp.EQ: "=",
+    exp.NEQ: "!=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+    exp.NullSafeEQ: "<=>",
+    exp.And: "AND",
+    exp.Or: "OR",
+    exp.BitwiseAnd: "&",
+    exp.BitwiseOr: "|",
+    exp.BitwiseXor: "^",
+    exp.DPipe: "||",
+}
+
+
+def spark_name(e: exp.Expression) -> str:
+    if isinstance(e, exp.Alias):
+        return e.alias
+    if "spark_name" in e.meta and not isinstance(e, exp.Func):
+        return e.meta["spark_name"]
+    if isinstance(e, exp.Column):
+        attr = e.meta.get("attr")
+        if attr is not None:
+            return attr.name
+        if isinstance(e.this, exp.Star):
+            return "*"
+        return e.name
+    if isinstance(e, exp.Dot):
+        return e.expression.name
+    if isinstance(e, exp.Star):
+        return "*"
+    if isinstance(e, exp.Null):
+        return "NULL"
+    if isinstance(e, exp.Boolean):
+        return "true" if e.this else "false"
+    if isinstance(e, exp.Literal):
+        return str(e.this)
+    if isinstance(e, exp.Paren):
+        return spark_name(e.this)
+    op = _BINARY.get(type(e))
+    if op is not None:
+        return f"({spark_name(e.this)} {op} {spark_name(e.expression)})"
+    if isinstance(e, exp.Neg):
+        return f"(- {spark_name(e.this)})"
+    if isinstance(e, exp.Not):
+        inner = e.this
+        if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
+            return f"({spark_name(inner.this)} IS NOT NULL)"
+        if isinstance(inner, exp.In):
+            return f"(NOT {spark_name(inner)})"
+        return f"(NOT {spark_name(inner)})"
+    if isinstance(e, exp.Is) and isinstance(e.expression, exp.Null):
+        return f"({spark_name(e.this)} IS NULL)"
+    if isinstance(e, exp.In):
+        items = ", ".join(spark_name(x) for x in e.expressions)
+        return f"({spark_name(e.this)} IN ({items}))"
+    if isinstance(e, exp.Between):
+        return (
+            f"({spark_name(e.this)} BETWEEN {spark_name(e.args['low'])} "
+            f"AND {spark_name(e.args['high'])})"
+        )
+    if isinstance(e, exp.Like):
+        return f"{spark_name(e.this)} LIKE {spark_name(e.expression)}"
+    if isinstance(e, exp.RegexpLike):
+        return f"RLIKE({spark_name(e.this)}, {spark_name(e.expression)})"
+    if isinstance(e, (exp.Cast, exp.TryCast)):
+        prefix = "try_cast" if e.args.get("safe") else "CAST"
+        to = e.meta.get("spark_type") or e.to.sql("spark").upper()
+        return f"{prefix}({spark_name(e.this)} AS {to})"
+    if isinstance(e, exp.Case):
+        parts = ["CASE"]
+        if e.this is not None:
+            parts.append(spark_name(e.this))
+        for w in e.args.get("ifs", []):
+            parts.append(f"WHEN {spark_name(w.this)} THEN {spark_name(w.args['true'])}")
+        if e.args.get("default") is not None:
+            parts.append(f"ELSE {spark_name(e.args['default'])}")
+        parts.append("END")
+        return " ".join(parts)
+    if isinstance(e, exp.If):
+        false = e.args.get("false")
+        args = [e.this, e.args["true"]] + ([false] if false is not None else [])
+        return f"(IF({', '.join(spark_name(a) for a in args)}))"
+    if isinstance(e, exp.Ordered):
+        direction = "DESC" if e.args.get("desc") else "ASC"
+        nulls_first = e.args.get("nulls_first")
+        if not e.args.get("explicit_nulls"):
+            nulls_first = direction == "ASC"
+        return f"{spark_name(e.this)} {direction} NULLS {'FIRST' if nulls_first else 'LAST'}"
+    if isinstance(e, exp.Func):
+        return _function_name(e)
+    return e.sql("spark")
+
+
+def _function_name(e: exp.Func) -> str:
+    name = e.meta.get("spark_name") or _sql_function_name(e)
+    distinct = False
+    args: list[exp.Expression] = []
+    for key in e.arg_types:
+        value = e.args.get(key)
+        if value is None or key in ("distinct",):
+            continue
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, exp.Distinct):
+                distinct = True
+                args.extend(v.expressions)
+            elif isinstance(v, exp.Expression):
+                args.append(v)
+    if isinstance(e, exp.Count) and (not args or isinstance(args[0], exp.Star)):
+        return "count(1)"
+    rendered = ", ".join(spark_name(a) for a in args)
+    return f"{name}({'DISTINCT ' if distinct else ''}{rendered})"
+
+
+def _sql_function_name(e: exp.Func) -> str:
+    if isinstance(e, exp.Anonymous):
+        return str(e.this).lower()
+    text = e.sql("spark")
+    head = text.split("(", 1)[0].strip()
+    return head.lower() if head and " " not in head else type(e).__name__.lower()
