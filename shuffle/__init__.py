@@ -4,11 +4,12 @@ from shuffle.arrow_io import ipc_to_table, schema_from_b64, schema_to_b64, table
 from shuffle.errors import FetchFailed
 from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
-from shuffle.writer import MapOutput, read_index, write_map_output
+from shuffle.writer import MapOutput, default_codec, read_index, write_map_output
 
 __all__ = [
     "FetchFailed",
     "MapOutput",
+    "default_codec",
     "ipc_to_table",
     "partition_id_sql",
     "read_blocks",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ import pytest
 from shuffle import (
     FetchFailed,
     MapOutput,
+    default_codec,
     ipc_to_table,
     partition_id_sql,
     read_blocks,
@@ -25,7 +27,7 @@ from shuffle import (
     write_map_output,
 )
 from shuffle.writer import FOOTER
-from storage.base import StoreError
+from storage.base import BlockNotFound, BlockStore, StoreError
 from storage.file import LocalDirStore
 
 
@@ -180,6 +182,59 @@ def test_reader_aligns_nullability(store: LocalDirStore) -> None:
     assert read_blocks(store, [out.block(0)], expected).schema.equals(expected)
     with pytest.raises(ValueError, match="does not match"):
         read_blocks(store, [out.block(0)], pa.schema([("a", pa.string())]))
+
+
+class DictStore(BlockStore):
+    """A minimal in-memory store with a network scheme, to test per-store behaviour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uri = "mem://test"
+        self.data: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes | bytearray | memoryview) -> None:
+        self.data[key] = bytes(data)
+
+    def get(self, key: str) -> bytes:
+        if key not in self.data:
+            raise BlockNotFound(key, store=self.uri, key=key)
+        return self.data[key]
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        return self.get(key)[offset : offset + length]
+
+    def size(self, key: str) -> int:
+        return len(self.get(key))
+
+    def exists(self, key: str) -> bool:
+        return key in self.data
+
+    def list_prefix(self, prefix: str) -> Iterator[str]:
+        return iter(sorted(k for k in self.data if k.startswith(prefix)))
+
+    def delete_prefix(self, prefix: str) -> int:
+        doomed = list(self.list_prefix(prefix))
+        for k in doomed:
+            del self.data[k]
+        return len(doomed)
+
+
+def test_auto_codec_is_chosen_per_store(store: LocalDirStore) -> None:
+    t = pa.table({"k": pa.array([i % 10 for i in range(20_000)], pa.int64())})
+    ids = pa.array([i % 4 for i in range(20_000)], pa.int32())
+    mem = DictStore()
+    assert default_codec(store) is None and default_codec(mem) == "lz4"
+    plain = write_map_output(store, "plain", t, ids, 4, compression=None)
+    auto_local = write_map_output(store, "auto", t, ids, 4)
+    auto_mem = write_map_output(mem, "auto", t, ids, 4)
+    assert auto_local.bytes == plain.bytes
+    assert auto_mem.bytes < plain.bytes / 2  # compressed
+    assert read_index(mem, "auto")[:-1] == auto_mem.partition_offsets
+    got = read_blocks(mem, [auto_mem.block(r) for r in range(4)], t.schema)
+    assert got.num_rows == 20_000 and got.sort_by("k").equals(t.sort_by("k"))
+    mem.delete_prefix("auto")
+    with pytest.raises(FetchFailed):
+        read_blocks(mem, [auto_mem.block(0)], t.schema)
 
 
 def test_bad_partition_ids(store: LocalDirStore) -> None:
