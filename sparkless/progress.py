@@ -1,0 +1,206 @@
+"""Stage progress on the console, as Spark's ``ConsoleProgressBar`` draws it.
+
+A listener on the server's ``ListenerBus``. On a terminal it redraws one line with
+``\\r`` (``[Stage 3:=====>      (12 + 2) / 40]``) and clears it when the stage ends,
+so the job's own output is not left interleaved with stale bars. When stderr is a
+file or a pipe (CI logs) a redrawn line is noise, so it prints one line per finished
+stage instead. A ``JobSummary`` counts what ran, for the line ``sparkless submit``
+prints at the end. Both are plain objects fed events: tests need no server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from sparkless.scheduler.listener import (
+    Event,
+    JobEnd,
+    JobStart,
+    StageCompleted,
+    StageSubmitted,
+    TaskEnd,
+)
+
+# Spark shows at most this many concurrent stages side by side.
+MAX_BARS = 3
+
+
+@dataclass
+class _Stage:
+    stage_id: int
+    total: int
+    done: int = 0
+    running: int | None = None  # None: the scheduler reports no task starts
+
+
+def terminal_width(stream: TextIO) -> int:
+    """Spark reads COLUMNS and falls back to 80; so do we."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        return int(cols)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError):
+        return shutil.get_terminal_size((80, 24)).columns
+
+
+def render_bar(stage_id: int, done: int, total: int, running: int | None, width: int) -> str:
+    """One stage's bar, character for character as Spark's console progress bar.
+
+    ``running`` is ``None`` when task starts are not reported; then the tail says
+    ``(done / total)`` rather than claim a number of running tasks.
+    """
+    header = f"[Stage {stage_id}:"
+    tail = f"({done} / {total})]" if running is None else f"({done} + {running}) / {total}]"
+    w = width - len(header) - len(tail)
+    bar = ""
+    if w > 0 and total > 0:
+        filled = w * min(done, total) // total
+        bar = "".join("=" if i < filled else ">" if i == filled else " " for i in range(w))
+    return header + bar + tail
+
+
+def is_task_start(event: object) -> bool:
+    """Task starts are optional in the listener contract; accept them if posted."""
+    return type(event).__name__ == "TaskStart" and hasattr(event, "stage_id")
+
+
+class ConsoleProgress:
+    """Draws stage progress on ``stream``; thread-safe (events arrive on scheduler threads)."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        tty: bool | None = None,
+        width: int | None = None,
+        min_interval: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self._tty = stream.isatty() if tty is None else tty
+        self._width = width
+        self._min_interval = min_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stages: dict[tuple[str, int], _Stage] = {}
+        self._last_line = ""
+        self._last_draw = float("-inf")
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._on_event(event)
+
+    def close(self) -> None:
+        """Erase a bar still on screen (the job was cut short)."""
+        with self._lock:
+            self._clear()
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, StageSubmitted):
+            self._stages[(event.job_id, event.stage_id)] = _Stage(event.stage_id, event.num_tasks)
+            self._draw(force=False)
+        elif is_task_start(event):
+            st = self._stages.get((getattr(event, "job_id", ""), event.stage_id))  # type: ignore[attr-defined]
+            if st is not None:
+                st.running = (st.running or 0) + 1
+                self._draw(force=False)
+        elif isinstance(event, TaskEnd):
+            st = self._stages.get((event.job_id, event.stage_id))
+            if st is not None:
+                if event.ok:
+                    st.done += 1
+                if st.running:
+                    st.running -= 1
+                self._draw(force=False)
+        elif isinstance(event, StageCompleted):
+            st = self._stages.pop((event.job_id, event.stage_id), None)
+            if self._tty:
+                self._draw(force=True)
+            else:
+                self._stream.write(self._stage_line(event, st) + "\n")
+                self._stream.flush()
+        elif isinstance(event, JobEnd):
+            for key in [k for k in self._stages if k[0] == event.job_id]:
+                del self._stages[key]
+            self._draw(force=True)
+
+    @staticmethod
+    def _stage_line(event: StageCompleted, st: _Stage | None) -> str:
+        if event.failed:
+            done = st.done if st is not None else 0
+            return (f"[Stage {event.stage_id}] failed after {event.seconds:.2f} s "
+                    f"({done} / {event.num_tasks} tasks done)")
+        return f"[Stage {event.stage_id}] {event.num_tasks} tasks done in {event.seconds:.2f} s"
+
+    def _draw(self, force: bool) -> None:
+        if not self._tty:
+            return
+        now = self._clock()
+        if not force and now - self._last_draw < self._min_interval:
+            return
+        self._last_draw = now
+        stages = sorted(self._stages.values(), key=lambda s: s.stage_id)[:MAX_BARS]
+        if not stages:
+            self._clear()
+            return
+        width = (self._width or terminal_width(self._stream)) // len(stages)
+        line = "".join(render_bar(s.stage_id, s.done, s.total, s.running, width) for s in stages)
+        if line != self._last_line:
+            self._stream.write("\r" + line)
+            self._stream.flush()
+            self._last_line = line
+
+    def _clear(self) -> None:
+        if self._tty and self._last_line:
+            self._stream.write("\r" + " " * len(self._last_line) + "\r")
+            self._stream.flush()
+            self._last_line = ""
+
+
+class JobSummary:
+    """Counts jobs, stages and task attempts across a run, for one closing line."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.jobs = 0
+        self.failed_jobs = 0
+        self.stages = 0
+        self.tasks = 0
+        self.failed_tasks = 0
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, JobStart):
+                self.jobs += 1
+            elif isinstance(event, JobEnd) and not event.ok:
+                self.failed_jobs += 1
+            elif isinstance(event, StageCompleted):
+                self.stages += 1
+            elif isinstance(event, TaskEnd):
+                if event.ok:
+                    self.tasks += 1
+                else:
+                    self.failed_tasks += 1
+
+    def line(self, wall_seconds: float) -> str:
+        """E.g. ``sparkless: 3 jobs, 7 stages, 52 tasks in 4.21 s``."""
+        with self._lock:
+            parts = [_plural(self.jobs, "job")]
+            if self.failed_jobs:
+                parts[0] += f" ({self.failed_jobs} failed)"
+            parts.append(_plural(self.stages, "stage"))
+            tasks = _plural(self.tasks, "task")
+            if self.failed_tasks:
+                tasks += f" ({_plural(self.failed_tasks, 'failed attempt')})"
+            parts.append(tasks)
+        return f"sparkless: {', '.join(parts)} in {wall_seconds:.2f} s"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
