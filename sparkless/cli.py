@@ -88,16 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("server", help="serve Spark Connect until SIGINT/SIGTERM")
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     srv.add_argument("--port", type=int, default=15002, help="port; 0 picks a free one")
-    srv.add_argument("--token", default=None,
-                     help=f"require this bearer token (default: ${TOKEN_ENV})")
+    srv.add_argument(
+        "--token", default=None, help=f"require this bearer token (default: ${TOKEN_ENV})"
+    )
     srv.add_argument("--store", default=None, help="shuffle store URI, e.g. file:///tmp/x")
-    srv.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
-                     help="server-wide Spark conf; repeatable")
+    srv.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="server-wide Spark conf; repeatable",
+    )
 
     sm = sub.add_parser("submit", help="run a PySpark script against an embedded server")
     sm.add_argument("--store", default=None, help="shuffle store URI, e.g. file:///tmp/x")
-    sm.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
-                    help="Spark conf for the embedded server; repeatable")
+    sm.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Spark conf for the embedded server; repeatable",
+    )
     sm.add_argument("script", help="the PySpark script, run unchanged")
     sm.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
 
@@ -105,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _make_server(host: str, port: int, token: str | None, conf: dict[str, str],
-                 store: str | None) -> Any:
+def _make_server(
+    host: str, port: int, token: str | None, conf: dict[str, str], store: str | None
+) -> Any:
     from sparkless.connect.server import SparkConnectServer
 
     return SparkConnectServer(host=host, port=port, token=token, conf=conf, store=store)
@@ -139,8 +151,9 @@ def cmd_server(args: argparse.Namespace) -> int:
 
     threading.Thread(target=_wait, name="sparkless-server-wait", daemon=True).start()
     try:
-        print(f"sparkless: Spark Connect server listening on {endpoint(args.host, port)}",
-              flush=True)
+        print(
+            f"sparkless: Spark Connect server listening on {endpoint(args.host, port)}", flush=True
+        )
         while not done.wait(0.5):  # a bounded wait keeps signal handlers responsive
             pass
     finally:

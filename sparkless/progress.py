@@ -134,8 +134,10 @@ class ConsoleProgress:
     def _stage_line(event: StageCompleted, st: _Stage | None) -> str:
         if event.failed:
             done = st.done if st is not None else 0
-            return (f"[Stage {event.stage_id}] failed after {event.seconds:.2f} s "
-                    f"({done} / {event.num_tasks} tasks done)")
+            return (
+                f"[Stage {event.stage_id}] failed after {event.seconds:.2f} s "
+                f"({done} / {event.num_tasks} tasks done)"
+            )
         return f"[Stage {event.stage_id}] {event.num_tasks} tasks done in {event.seconds:.2f} s"
 
     def _draw(self, force: bool) -> None:

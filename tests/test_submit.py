@@ -16,15 +16,27 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "fruit_sales.py"
 TIMEOUT = 600
 
-PRODUCTS = {1: ("fruit", 0.5), 2: ("fruit", 0.25), 3: ("fruit", 4.25),
-            4: ("vegetable", 0.75), 5: ("vegetable", 1.5), 6: ("herb", 2.0)}
+PRODUCTS = {
+    1: ("fruit", 0.5),
+    2: ("fruit", 0.25),
+    3: ("fruit", 4.25),
+    4: ("vegetable", 0.75),
+    5: ("vegetable", 1.5),
+    6: ("herb", 2.0),
+}
 
 
 def _submit(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "PYSPARK_SUBMIT_ARGS")}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "sparkless", "submit", *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "sparkless", "submit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
 
 
 def _expected() -> tuple[list[tuple[str, int, int, float]], list[tuple[int, int]], float]:

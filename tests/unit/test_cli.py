@@ -58,8 +58,15 @@ def _fake_cli(*args: str, env: dict[str, str] | None = None, **kw) -> subprocess
     full_env = dict(os.environ, PYTHONPATH=str(ROOT))
     full_env.pop(cli.TOKEN_ENV, None)
     full_env.update(env or {})
-    return subprocess.Popen([sys.executable, "-c", FAKE_MAIN, *args], env=full_env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-c", FAKE_MAIN, *args],
+        env=full_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def test_parse_conf() -> None:
@@ -105,8 +112,9 @@ def test_parser_defaults_and_submit_remainder() -> None:
     p = cli.build_parser()
     a = p.parse_args(["server"])
     assert (a.host, a.port, a.token, a.store, a.conf) == ("127.0.0.1", 15002, None, None, [])
-    a = p.parse_args(["submit", "--conf", "k=v", "--store", "file:///s", "job.py",
-                      "--conf", "x", "-v", "1"])
+    a = p.parse_args(
+        ["submit", "--conf", "k=v", "--store", "file:///s", "job.py", "--conf", "x", "-v", "1"]
+    )
     assert a.script == "job.py" and a.conf == ["k=v"] and a.store == "file:///s"
     assert a.args == ["--conf", "x", "-v", "1"]  # everything after the script is the script's
 
@@ -119,8 +127,16 @@ def test_version(capsys) -> None:
 
 def test_server_prints_ready_line_and_stops_cleanly_on_signal() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
-        proc = _fake_cli("server", "--host", "0.0.0.0", "--port", "0", "--conf", "a=b",
-                         env={cli.TOKEN_ENV: "tok"})
+        proc = _fake_cli(
+            "server",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--conf",
+            "a=b",
+            env={cli.TOKEN_ENV: "tok"},
+        )
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line == "sparkless: Spark Connect server listening on sc://0.0.0.0:4242\n"

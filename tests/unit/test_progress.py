@@ -104,8 +104,7 @@ def test_not_a_tty_prints_one_line_per_stage() -> None:
     p(StageCompleted("j1", 1, 3, 1.0, failed=True))
     p(JobEnd("j1", False, 1.3))
     assert out.getvalue() == (
-        "[Stage 0] 2 tasks done in 0.25 s\n"
-        "[Stage 1] failed after 1.00 s (1 / 3 tasks done)\n"
+        "[Stage 0] 2 tasks done in 0.25 s\n[Stage 1] failed after 1.00 s (1 / 3 tasks done)\n"
     )
     assert "\r" not in out.getvalue()
 
@@ -132,7 +131,9 @@ def test_summary_counts_jobs_stages_tasks() -> None:
     for ev in [
         JobStart("j1", "collect", 2),
         StageSubmitted("j1", 0, 2, "ShuffleMapStage 0"),
-        _task(0), _task(0, ok=False), _task(0),
+        _task(0),
+        _task(0, ok=False),
+        _task(0),
         StageCompleted("j1", 0, 2, 0.2),
         StageSubmitted("j1", 1, 1, "ResultStage 1"),
         _task(1),
