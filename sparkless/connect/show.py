@@ -303,8 +303,9 @@ def _py_values(arr: pa.Array) -> list[Any]:
         ints = arr.cast(pa.int64() if pa.types.is_time64(t) else pa.int32()).to_pylist()
         return [None if v is None else v * factor for v in ints]
     if pa.types.is_map(t):
-        entries = _py_values(arr.flatten())
-        return _regroup(arr, entries)
+        # A map is a list of (key, value) structs; view it so as to reuse the list path.
+        entry = pa.field("entries", pa.struct([t.key_field, t.item_field]), nullable=False)
+        return _py_values(arr.view(pa.list_(entry)))
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return _regroup(arr, _py_values(arr.flatten()))
     if pa.types.is_struct(t):

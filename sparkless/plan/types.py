@@ -335,9 +335,37 @@ def parse_ddl(text: str) -> DataType:
 # --------------------------------------------------------------------------- Arrow
 
 
+def _null_fields_nullable(dt: DataType) -> DataType:
+    """Mark every NullType child nullable: Spark types ``array()`` as ``array<void>`` with
+    ``containsNull=false``, but Arrow (and pyarrow) refuse a non-nullable null field."""
+    if isinstance(dt, ArrayType):
+        element = _null_fields_nullable(dt.elementType)
+        return ArrayType(element, dt.containsNull or isinstance(element, NullType))
+    if isinstance(dt, MapType):
+        value = _null_fields_nullable(dt.valueType)
+        return MapType(
+            _null_fields_nullable(dt.keyType),
+            value,
+            dt.valueContainsNull or isinstance(value, NullType),
+        )
+    if isinstance(dt, StructType):
+        return StructType(
+            [
+                StructField(
+                    f.name,
+                    _null_fields_nullable(f.dataType),
+                    f.nullable or isinstance(f.dataType, NullType),
+                    f.metadata,
+                )
+                for f in dt.fields
+            ]
+        )
+    return dt
+
+
 def arrow_type_of(dt: DataType) -> pa.DataType:
     """Arrow type Spark Connect uses on the wire (timestamps as ``timestamp[us, tz=UTC]``)."""
-    return to_arrow_type(dt, timezone="UTC")
+    return to_arrow_type(_null_fields_nullable(dt), timezone="UTC")
 
 
 def spark_type_from_arrow(at: pa.DataType) -> DataType:
@@ -347,7 +375,11 @@ def spark_type_from_arrow(at: pa.DataType) -> DataType:
 
 def arrow_schema_of(struct: StructType) -> pa.Schema:
     """Arrow schema for a result; duplicate names are legal in Spark results (``a JOIN a``)."""
-    return to_arrow_schema(struct, error_on_duplicated_field_names_in_struct=False, timezone="UTC")
+    return to_arrow_schema(
+        _null_fields_nullable(struct),
+        error_on_duplicated_field_names_in_struct=False,
+        timezone="UTC",
+    )
 
 
 # --------------------------------------------------------------------------- Connect protos
