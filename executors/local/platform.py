@@ -11,13 +11,20 @@ One I/O thread owns every socket: it dispatches queued tasks, reads results, not
 worker when there is one. A worker that dies mid-task or overruns ``task_timeout_s`` (it is
 then killed) fails that task's future with :class:`FunctionFailed`; the driver retries it.
 
-Measured on this 2-core machine (``benchmarks/dispatch.py``, 2000 tasks / 200 starts):
+Measured on this 2-core machine (``benchmarks/dispatch.py``; 2000 tasks, 200 starts):
 
-- empty task round trip through ``invoke`` to a warm worker: p50 0.18 ms, p99 0.35 ms
-- worker start, fork request → worker ready: p50 4.1 ms, p99 6.4 ms from our zygote;
-  Python's ``forkserver`` start method with the same warmed preload: p50 9.4 ms, p99 13 ms
-  (it also unpickles the process object and runs multiprocessing's bootstrap in the child)
-- zygote start (new interpreter, imports, exercise): ~0.5 s, once per platform
+- empty task, ``invoke`` → result on a warm worker: p50 0.25 ms, p99 0.40 ms
+- tiny real task (``SELECT 1`` → result object in a file store): p50 1.5 ms, p99 2.3 ms
+- worker start, fork request → worker ready: p50 39 ms, p99 58 ms from our zygote. The fork
+  itself is ~4.5 ms to a running child (161 MB RSS parent); the rest is the worker opening its
+  own DuckDB connection (~15–30 ms). The zygote cannot hand its connection down: in this
+  DuckDB build ``connect()`` starts 8 threads even with ``threads=1``, and forking a threaded
+  parent is unsafe, so the zygote exercises DuckDB on a throwaway connection and closes it.
+  Keep workers warm (``min_idle``, ``prewarm``) where that cost matters.
+- Python's ``forkserver`` start method with the same preload, same readiness: p50 430 ms,
+  p99 1.2 s (multiprocessing's child bootstrap; preload failures there are silent) — so the
+  own zygote is the faster choice by an order of magnitude.
+- zygote start (new interpreter, imports, exercise): ~0.5–1 s, once per platform
 """
 
 from __future__ import annotations
@@ -226,11 +233,11 @@ class LocalPlatform:
                 with self._lock:
                     if self._closed:
                         return
-                    for conn in self._closing:
-                        conn.close()
-                    self._closing.clear()
                     now = time.monotonic()
                     self._schedule(now)
+                    for conn in self._closing:  # hung up workers see EOF and exit
+                        conn.close()
+                    self._closing.clear()
                     timeout = self._next_timer(now)
                     waitables: list[Any] = [self._wake_r, *(w.conn for w in self._workers)]
                     if self._zygote is not None:
