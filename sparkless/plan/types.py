@@ -275,12 +275,9 @@ def _to_spark(node: exp.Expression) -> DataType:
     raise ValueError(f"unsupported data type {node.sql('spark')}")
 
 
-def _pos(text: str, err: ParseError) -> int:
-    """0-based character offset of sqlglot's first error (it reports 1-based line/col)."""
-    info = err.errors[0] if err.errors else {}
-    line, col = info.get("line") or 1, info.get("col") or 0
-    lines = text.split("\n")
-    return min(sum(len(x) + 1 for x in lines[: line - 1]) + max(col - 1, 0), len(text))
+def _pos(err: ParseError) -> int:
+    """0-based offset of the token sqlglot choked on (the text before it is its context)."""
+    return len(err.errors[0].get("start_context") or "") if err.errors else 0
 
 
 def _describe(err: ParseError) -> str:
@@ -297,9 +294,9 @@ def _build(text: str) -> exp.DataType:
         if tok.token_type == TokenType.COMMA and (nxt is None or nxt.token_type == TokenType.GT):
             raise ParseError(
                 "Syntax error",
-                errors=[{"description": "Unexpected ','", "line": tok.line, "col": tok.col}],
+                errors=[{"description": "Unexpected ','", "start_context": text[: tok.start]}],
             )
-    parser = dialect.parser(error_level=ErrorLevel.RAISE)
+    parser = dialect.parser(error_level=ErrorLevel.RAISE, error_message_context=len(text))
     (node,) = parser.parse_into(exp.DataType, tokens, text)
     return node
 
@@ -307,29 +304,30 @@ def _build(text: str) -> exp.DataType:
 def parse_ddl(text: str) -> DataType:
     """Parse Spark DDL as a client sends it: a single type or a field list.
 
-    Same fallback order as pyspark's ``_parse_datatype_string``: a data type
-    (``int``, ``struct<a:int>``) first, else a field list (``a INT, b STRING`` or
+    Accepts what pyspark's ``_parse_datatype_string`` accepts: a data type
+    (``int``, ``struct<a:int>``), else a field list (``a INT, b STRING`` or
     ``a: int, b: string``) read as the fields of a ``struct<...>``. Field lists
     return a StructType, a single type returns itself.
     """
     stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
     if not stripped:
         raise ddl_parse_error(text, 0, "Syntax error, unexpected empty statement")
     try:
         node = _build(stripped)
-    except ParseError:
-        wrapped = f"struct<{stripped}>"
+    except ParseError as as_type:
         try:
-            node = _build(wrapped)
-        except ParseError as err:
-            # Report the position in the caller's text, not in our wrapper.
-            lead = len(text) - len(text.lstrip())
-            pos = min(max(_pos(wrapped, err) - len("struct<") + lead, 0), len(text))
+            node = _build(f"struct<{stripped}>")
+        except ParseError as as_fields:
+            # Blame the reading that got further, at its place in the caller's text.
+            type_pos, fields_pos = _pos(as_type), _pos(as_fields) - len("struct<")
+            err, pos = (as_type, type_pos) if type_pos >= fields_pos else (as_fields, fields_pos)
+            pos = min(max(pos, 0), len(stripped)) + lead
             raise ddl_parse_error(text, pos, _describe(err)) from err
     try:
         return _to_spark(node)
     except ValueError as err:
-        raise ddl_parse_error(text, 0, str(err)) from err
+        raise ddl_parse_error(text, lead, str(err)) from err
 
 
 # --------------------------------------------------------------------------- Arrow
