@@ -137,6 +137,9 @@ def cmd_server(args: argparse.Namespace) -> int:
         port = server.start()
     except ValueError as exc:  # the server's own refusal (e.g. non-loopback, no token)
         raise UsageError(str(exc)) from exc
+    except (OSError, RuntimeError) as exc:  # e.g. the port is taken (gRPC: "Failed to bind")
+        print(f"sparkless server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
 
     done = threading.Event()
 
