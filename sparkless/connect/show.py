@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import lru_cache
 from typing import Any
@@ -39,14 +39,21 @@ from pyspark.sql.types import (
     YearMonthIntervalType,
 )
 
-__all__ = ["format_value", "java_double_to_string", "java_float_to_string", "show_string"]
+__all__ = [
+    "day_time_interval_string",
+    "format_value",
+    "java_double_to_string",
+    "java_float_to_string",
+    "show_string",
+    "year_month_interval_string",
+]
 
 # --------------------------------------------------------------------------- Java numbers
 
 _TWO_DIGITS = Context(prec=2, rounding=ROUND_HALF_EVEN)
 
 
-def _java_fp_string(x: float, shortest: str, round_trips: Any) -> str:
+def _java_fp_string(x: float, shortest: str, round_trips: Callable[[Decimal], bool]) -> str:
     """Java (JDK 19+) ``toString`` of a finite non-zero float given its shortest digits.
 
     Java picks the shortest decimal that rounds back to ``x``; when that has one
