@@ -1,0 +1,302 @@
+"""Connect ``Expression`` protos → unresolved sqlglot trees in Spark's dialect.
+
+The output is what parsing the equivalent Spark SQL would give, so one analyzer
+serves DataFrame and SQL code alike. Connect-only facts ride along in ``meta``:
+the plan id of ``df["col"]`` references and the function name the user called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import sqlglot
+from pyspark.sql.connect.proto import expressions_pb2 as pb
+from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from sparkless.errors import AnalysisException, ParseException, unsupported
+from sparkless.plan.types import duckdb_type_sql, parse_ddl
+
+_BINARY: dict[str, type[exp.Expression]] = {
+    "+": exp.Add,
+    "-": exp.Sub,
+    "*": exp.Mul,
+    "/": exp.Div,
+    "%": exp.Mod,
+    "div": exp.IntDiv,
+    "==": exp.EQ,
+    "=": exp.EQ,
+    "!=": exp.NEQ,
+    "<>": exp.NEQ,
+    ">": exp.GT,
+    ">=": exp.GTE,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    "<=>": exp.NullSafeEQ,
+    "and": exp.And,
+    "or": exp.Or,
+    "&": exp.BitwiseAnd,
+    "|": exp.BitwiseOr,
+    "^": exp.BitwiseXor,
+}
+
+
+def parse_sql_expression(text: str) -> exp.Expression:
+    """``selectExpr``/``filter("...")`` strings, parsed as Spark SQL."""
+    try:
+        return sqlglot.parse_one(text, read="spark")
+    except ParseError as e:
+        raise parse_error(text, e) from None
+
+
+def parse_error(text: str, e: ParseError) -> ParseException:
+    info = e.errors[0] if e.errors else {}
+    line, col = info.get("line", 1), info.get("col", 0)
+    near = info.get("highlight") or ""
+    return ParseException(
+        f"Syntax error at or near '{near}'.(line {line}, pos {col})\n\n== SQL ==\n{text}\n",
+        "PARSE_SYNTAX_ERROR",
+        sql_state="42601",
+        parameters={"error": f"'{near}'", "hint": ""},
+    )
+
+
+def to_sql(e: pb.Expression) -> exp.Expression:
+    kind = e.WhichOneof("expr_type")
+    fn = _CONVERTERS.get(kind or "")
+    if fn is None:
+        raise unsupported(f"The Connect expression '{kind}'")
+    return fn(e)
+
+
+def _attribute(e: pb.Expression) -> exp.Expression:
+    a = e.unresolved_attribute
+    parts = split_identifier(a.unparsed_identifier)
+    out = _qualified(parts)
+    if a.HasField("plan_id"):
+        out.meta["plan_id"] = a.plan_id
+    return out
+
+
+def _qualified(parts: list[str]) -> exp.Expression:
+    """``a.b.c`` as a Column whose parts the analyzer resolves (qualifier or struct field)."""
+    col = exp.Column(this=exp.to_identifier(parts[-1], quoted=True))
+    names = ["table", "db", "catalog"]
+    for name, part in zip(names, reversed(parts[:-1])):
+        col.set(name, exp.to_identifier(part, quoted=True))
+    if len(parts) > 4:
+        raise unsupported("Column references with more than four name parts")
+    return col
+
+
+def split_identifier(text: str) -> list[str]:
+    """Spark's multi-part identifiers: ``a.b``, with backticks quoting dots (```a.b```)."""
+    parts: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":
+            if quoted and i + 1 < len(text) and text[i + 1] == "`":
+                cur.append("`")
+                i += 2
+                continue
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def _star(e: pb.Expression) -> exp.Expression:
+    s = e.unresolved_star
+    if s.HasField("plan_id"):
+        col = exp.Column(this=exp.Star())
+        col.meta["plan_id"] = s.plan_id
+        return col
+    if s.HasField("unparsed_target") and s.unparsed_target:
+        target = s.unparsed_target.removesuffix(".*")
+        return exp.Column(this=exp.Star(), table=exp.to_identifier(target))
+    return exp.Star()
+
+
+def _alias(e: pb.Expression) -> exp.Expression:
+    a = e.alias
+    if len(a.name) != 1:
+        raise unsupported("Multi-name aliases")
+    return exp.alias_(to_sql(a.expr), a.name[0], quoted=True)
+
+
+def _expression_string(e: pb.Expression) -> exp.Expression:
+    return parse_sql_expression(e.expression_string.expression)
+
+
+def _cast(e: pb.Expression) -> exp.Expression:
+    c = e.cast
+    if c.HasField("type_str"):
+        spark_type = parse_ddl(c.type_str)
+    else:
+        spark_type = proto_schema_to_pyspark_data_type(c.type)
+    to = exp.DataType.build(duckdb_type_sql(spark_type), dialect="duckdb")
+    out = exp.Cast(this=to_sql(c.expr), to=to)
+    if c.eval_mode == pb.Expression.Cast.EVAL_MODE_TRY:
+        out.set("safe", True)
+    out.meta["spark_type"] = spark_type.simpleString().upper()
+    return out
+
+
+def _sort_order(e: pb.Expression) -> exp.Expression:
+    s = e.sort_order
+    desc = s.direction == pb.Expression.SortOrder.SORT_DIRECTION_DESCENDING
+    nulls = s.null_ordering
+    if nulls == pb.Expression.SortOrder.SORT_NULLS_UNSPECIFIED:
+        nulls_first = not desc
+    else:
+        nulls_first = nulls == pb.Expression.SortOrder.SORT_NULLS_FIRST
+    return exp.Ordered(this=to_sql(s.child), desc=desc, nulls_first=nulls_first, explicit_nulls=True)
+
+
+def _extract(e: pb.Expression) -> exp.Expression:
+    x = e.unresolved_extract_value
+    key = to_sql(x.extraction)
+    child = to_sql(x.child)
+    if isinstance(key, exp.Literal) and key.is_string and isinstance(child, exp.Column):
+        return exp.Dot(this=child, expression=exp.to_identifier(key.this))
+    return exp.Bracket(this=child, expressions=[key])
+
+
+def _function(e: pb.Expression) -> exp.Expression:
+    f = e.unresolved_function
+    return build_function(f.function_name, [to_sql(a) for a in f.arguments], f.is_distinct)
+
+
+def _call_function(e: pb.Expression) -> exp.Expression:
+    f = e.call_function
+    return build_function(f.function_name, [to_sql(a) for a in f.arguments], False)
+
+
+def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp.Expression:
+    lname = name.lower()
+    if lname in _BINARY and len(args) == 2:
+        return _BINARY[lname](this=args[0], expression=args[1])
+    if lname == "not" or lname == "!":
+        return exp.Not(this=args[0])
+    if lname == "negative" or (lname == "-" and len(args) == 1):
+        return exp.Neg(this=args[0])
+    if lname == "isnull":
+        return exp.Is(this=args[0], expression=exp.null())
+    if lname == "isnotnull":
+        return exp.Not(this=exp.Is(this=args[0], expression=exp.null()))
+    if lname == "in":
+        return exp.In(this=args[0], expressions=args[1:])
+    if lname == "like":
+        return exp.Like(this=args[0], expression=args[1])
+    if lname == "rlike":
+        return exp.RegexpLike(this=args[0], expression=args[1])
+    if lname == "when" or lname == "case_when":
+        pairs = [exp.If(this=args[i], true=args[i + 1]) for i in range(0, len(args) - 1, 2)]
+        default = args[-1] if len(args) % 2 else None
+        return exp.Case(ifs=pairs, default=default)
+    if lname == "count" and len(args) == 1 and isinstance(args[0], exp.Star):
+        out = exp.Count(this=exp.Star())
+        out.meta["spark_name"] = "count"
+        return out
+    if distinct:
+        args = [exp.Distinct(expressions=args)]
+    try:
+        out = exp.func(lname, *args, dialect="spark")
+    except (ValueError, ParseError, TypeError):
+        out = exp.Anonymous(this=lname, expressions=args)
+    out.meta["spark_name"] = lname
+    return out
+
+
+def literal(e: pb.Expression) -> exp.Expression:
+    lit = e.literal
+    kind = lit.WhichOneof("literal_type")
+    if kind == "null" or kind is None:
+        return exp.null()
+    value = getattr(lit, kind)
+    if kind == "boolean":
+        return exp.Boolean(this=value)
+    if kind in ("integer",):
+        return exp.Literal.number(value)
+    if kind in ("byte", "short", "long", "float", "double"):
+        sql_type = {"byte": "TINYINT", "short": "SMALLINT", "long": "BIGINT", "float": "FLOAT", "double": "DOUBLE"}[kind]
+        text = repr(value) if kind in ("float", "double") else str(value)
+        if text in ("nan", "inf", "-inf"):
+            base: exp.Expression = exp.Literal.string({"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[text])
+        else:
+            base = exp.Literal.number(text)
+        out = exp.Cast(this=base, to=exp.DataType.build(sql_type))
+        out.meta["spark_name"] = _literal_name(kind, value)
+        return out
+    if kind == "decimal":
+        d = lit.decimal
+        text = d.value
+        out = exp.Cast(this=exp.Literal.number(text), to=exp.DataType.build(f"DECIMAL({d.precision}, {d.scale})"))
+        out.meta["spark_name"] = text
+        return out
+    if kind == "string":
+        return exp.Literal.string(value)
+    if kind == "binary":
+        out = exp.Anonymous(this="unhex", expressions=[exp.Literal.string(value.hex())])
+        out.meta["spark_name"] = "X'" + value.hex().upper() + "'"
+        return out
+    if kind == "date":
+        d = dt.date(1970, 1, 1) + dt.timedelta(days=value)
+        out = exp.Cast(this=exp.Literal.string(d.isoformat()), to=exp.DataType.build("DATE"))
+        out.meta["spark_name"] = f"DATE '{d.isoformat()}'"
+        return out
+    if kind in ("timestamp", "timestamp_ntz"):
+        ts = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=value)
+        if kind == "timestamp":
+            out = exp.Anonymous(this="to_timestamp", expressions=[exp.Literal.number(value / 1e6)])
+        else:
+            out = exp.Cast(this=exp.Literal.string(ts.isoformat(sep=" ")), to=exp.DataType.build("TIMESTAMP"))
+        out.meta["spark_name"] = f"TIMESTAMP '{ts.isoformat(sep=' ')}'"
+        return out
+    if kind == "array":
+        items = [literal(pb.Expression(literal=x)) for x in lit.array.elements]
+        return exp.Array(expressions=items)
+    raise unsupported(f"Literals of kind '{kind}'")
+
+
+def _literal_name(kind: str, value: object) -> str:
+    if kind in ("float", "double"):
+        from pyspark.sql.types import DoubleType, FloatType
+
+        from sparkless.connect.show import format_value
+
+        return format_value(value, DoubleType() if kind == "double" else FloatType(), "UTC")
+    return str(value)
+
+
+def _unsupported_udf(e: pb.Expression) -> exp.Expression:
+    raise AnalysisException(
+        "Python UDFs are not supported by sparkless yet.", "UNSUPPORTED_FEATURE.PYTHON_UDF"
+    )
+
+
+_CONVERTERS = {
+    "literal": literal,
+    "unresolved_attribute": _attribute,
+    "unresolved_function": _function,
+    "call_function": _call_function,
+    "expression_string": _expression_string,
+    "unresolved_star": _star,
+    "alias": _alias,
+    "cast": _cast,
+    "sort_order": _sort_order,
+    "unresolved_extract_value": _extract,
+    "common_inline_user_defined_function": _unsupported_udf,
+}
+
+__all__ = ["to_sql", "parse_sql_expression", "split_identifier", "decimal"]

@@ -1,0 +1,312 @@
+"""Turns Connect requests into work: queries stream Arrow batches; commands run eagerly."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from pyspark.sql.connect.proto import base_pb2 as pb
+from pyspark.sql.connect.proto import commands_pb2 as cpb
+from pyspark.sql.connect.proto import relations_pb2 as rpb
+from pyspark.sql.connect.types import pyspark_types_to_proto_types
+from pyspark.sql.types import StructType
+from sqlglot import exp
+
+from sparkless.commit import FileCommitter
+from sparkless.conf import parse_bytes
+from sparkless.connect.execution import ExecutionHolder
+from sparkless.connect.relations import RelationConverter
+from sparkless.connect.session import Session
+from sparkless.errors import unsupported
+from sparkless.plan import ir
+from sparkless.plan.sql import SqlPlanner, parse_statement
+from sparkless.plan.types import arrow_schema_of
+from sparkless.scheduler import listener as ev
+
+SPARK_VERSION = "4.0.0"
+
+_SAVE_MODES = {
+    cpb.WriteOperation.SAVE_MODE_UNSPECIFIED: "error",
+    cpb.WriteOperation.SAVE_MODE_ERROR_IF_EXISTS: "error",
+    cpb.WriteOperation.SAVE_MODE_OVERWRITE: "overwrite",
+    cpb.WriteOperation.SAVE_MODE_APPEND: "append",
+    cpb.WriteOperation.SAVE_MODE_IGNORE: "ignore",
+}
+
+
+class ConnectPlanner:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.relations = RelationConverter(session)
+
+    # ---- ExecutePlan -------------------------------------------------------------
+
+    def execute(self, plan: pb.Plan, holder: ExecutionHolder) -> None:
+        if plan.HasField("root"):
+            with self.session.lock:
+                logical = self.relations.convert(plan.root)
+            self._stream_query(logical, holder)
+        elif plan.HasField("command"):
+            self._command(plan.command, holder)
+        else:
+            raise unsupported("An empty plan")
+
+    def _stream_query(self, logical: ir.Plan, holder: ExecutionHolder) -> None:
+        schema = logical.schema()
+        holder.emit(pb.ExecutePlanResponse(schema=pyspark_types_to_proto_types(schema)))
+        max_bytes = parse_bytes(self.session.conf.get("spark.connect.grpc.arrow.maxBatchSize") or "4m")
+        max_rows = int(self.session.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") or 10000)
+        target = arrow_schema_of(schema)
+        offset = 0
+        sent_any = False
+        progress = _Progress(holder)
+        self.session.engine.bus.add(progress)
+        try:
+            for table in self.session.execute(logical):
+                for batch in _batches(table, max_rows, max_bytes):
+                    holder.emit(_arrow_response(batch, offset))
+                    offset += batch.num_rows
+                    sent_any = True
+        finally:
+            self.session.engine.bus.remove(progress)
+        if not sent_any:  # the client wants the schema as an Arrow batch too
+            holder.emit(_arrow_response(target.empty_table(), 0))
+
+    def _command(self, cmd: cpb.Command, holder: ExecutionHolder) -> None:
+        kind = cmd.WhichOneof("command_type")
+        if kind == "sql_command":
+            self._sql_command(cmd.sql_command, holder)
+        elif kind == "create_dataframe_view":
+            c = cmd.create_dataframe_view
+            if c.is_global:
+                raise unsupported("Global temporary views")
+            with self.session.lock:
+                plan = self.relations.convert(c.input)
+                self.session.create_view(c.name, plan, c.replace)
+        elif kind == "write_operation":
+            self._write(cmd.write_operation)
+        else:
+            raise unsupported(f"The command '{kind}'")
+
+    def _sql_command(self, c: cpb.SqlCommand, holder: ExecutionHolder) -> None:
+        text = c.input.sql.query if c.HasField("input") else c.sql
+        stmt = parse_statement(text)
+        if isinstance(stmt, exp.Create) and stmt.kind == "VIEW":
+            if not stmt.args.get("temporary") and "TEMP" not in stmt.sql("spark").upper():
+                raise unsupported("Persistent views (use CREATE TEMPORARY VIEW)")
+            with self.session.lock:
+                plan = SqlPlanner(self.session).plan(stmt.expression)
+                self.session.create_view(stmt.this.name, plan, bool(stmt.args.get("replace")))
+            rel = rpb.Relation(local_relation=rpb.LocalRelation())
+        elif isinstance(stmt, exp.Drop) and stmt.kind == "VIEW":
+            self.session.views.pop(stmt.this.name.lower(), None)
+            rel = rpb.Relation(local_relation=rpb.LocalRelation())
+        else:
+            with self.session.lock:
+                SqlPlanner(self.session).plan(stmt)  # analysis errors surface at spark.sql()
+            rel = rpb.Relation(sql=rpb.SQL(query=text))
+        holder.emit(
+            pb.ExecutePlanResponse(sql_command_result=pb.ExecutePlanResponse.SqlCommandResult(relation=rel))
+        )
+
+    def _write(self, w: cpb.WriteOperation) -> None:
+        if not w.HasField("path"):
+            raise unsupported("saveAsTable / insertInto")
+        fmt = (w.source or "parquet").lower()
+        if fmt not in ("parquet", "csv", "json"):
+            raise unsupported(f"Writing the format '{fmt}'")
+        if w.bucket_by.bucket_column_names or w.sort_column_names:
+            raise unsupported("bucketBy / sortBy on write")
+        with self.session.lock:
+            logical = self.relations.convert(w.input)
+        committer = FileCommitter(w.path, _SAVE_MODES[w.mode])
+        if not committer.should_write():
+            return
+        partition_by = list(w.partitioning_columns)
+        names = {a.name.lower() for a in logical.output}
+        for p in partition_by:
+            if p.lower() not in names:
+                from sparkless.errors import AnalysisException
+
+                raise AnalysisException(
+                    f"Partition column `{p}` not found in schema {logical.schema().simpleString()}.",
+                    "COLUMN_NOT_FOUND",
+                )
+
+        def output_for(partition: int, attempt: int) -> dict:
+            return {
+                "kind": "files",
+                "format": fmt,
+                "path": committer.task_dir(partition, attempt),
+                "partition_by": partition_by,
+                "options": dict(w.options),
+                "file_prefix": committer.file_prefix(partition),
+            }
+
+        scheduler = self.session.scheduler(logical, f"write {fmt} {w.path}", output_for)
+        try:
+            accepted = dict(scheduler.run())
+            committer.commit(accepted)
+        except BaseException:
+            committer.abort()
+            raise
+        finally:
+            scheduler.cleanup()
+
+    # ---- AnalyzePlan -------------------------------------------------------------
+
+    def analyze(self, req: pb.AnalyzePlanRequest) -> pb.AnalyzePlanResponse:
+        resp = pb.AnalyzePlanResponse(
+            session_id=req.session_id, server_side_session_id=self.session.server_side_session_id
+        )
+        kind = req.WhichOneof("analyze")
+        if kind == "schema":
+            plan = self.relations.convert(req.schema.plan.root)
+            resp.schema.schema.CopyFrom(pyspark_types_to_proto_types(plan.schema()))
+        elif kind == "explain":
+            plan = self.relations.convert(req.explain.plan.root)
+            resp.explain.explain_string = self._explain(plan)
+        elif kind == "tree_string":
+            plan = self.relations.convert(req.tree_string.plan.root)
+            level = req.tree_string.level if req.tree_string.HasField("level") else None
+            resp.tree_string.tree_string = tree_string(plan.schema(), level)
+        elif kind == "is_local":
+            plan = self.relations.convert(req.is_local.plan.root)
+            resp.is_local.is_local = all(isinstance(n, (ir.LocalRelation,)) or n.children for n in ir.walk(plan)) and not any(
+                isinstance(n, (ir.FileScan, ir.Range)) for n in ir.walk(plan)
+            )
+        elif kind == "is_streaming":
+            resp.is_streaming.is_streaming = False
+        elif kind == "input_files":
+            plan = self.relations.convert(req.input_files.plan.root)
+            files = [f for n in ir.walk(plan) if isinstance(n, ir.FileScan) for f in n.files]
+            resp.input_files.files.extend(f"file://{f}" for f in files)
+        elif kind == "spark_version":
+            resp.spark_version.version = SPARK_VERSION
+        elif kind == "ddl_parse":
+            from sparkless.connect.relations import parse_schema
+            from sparkless.plan.types import parse_ddl
+
+            text = req.ddl_parse.ddl_string
+            try:
+                dt = parse_schema(text) if ("," in text or ":" in text or " " in text.strip()) else parse_ddl(text)
+            except Exception:  # noqa: BLE001
+                dt = parse_ddl(text)
+            resp.ddl_parse.parsed.CopyFrom(pyspark_types_to_proto_types(dt))
+        elif kind == "same_semantics":
+            a = self.relations.convert(req.same_semantics.target_plan.root)
+            b = self.relations.convert(req.same_semantics.other_plan.root)
+            resp.same_semantics.result = ir.tree_string(a) == ir.tree_string(b)
+        elif kind == "semantic_hash":
+            plan = self.relations.convert(req.semantic_hash.plan.root)
+            resp.semantic_hash.result = hash(ir.tree_string(plan)) & 0x7FFFFFFF
+        elif kind in ("persist", "unpersist"):
+            pass  # caching is the wider-API issue; persisting is a hint, never wrong to ignore
+        elif kind == "get_storage_level":
+            resp.get_storage_level.storage_level.use_disk = False
+        else:
+            raise unsupported(f"AnalyzePlan '{kind}'")
+        return resp
+
+    def _explain(self, plan: ir.Plan) -> str:
+        from sparkless.physical.planner import PhysicalPlanner
+
+        phys = PhysicalPlanner(self.session.conf, "explain", self.session.engine.parallelism).plan(plan)
+        return f"== Logical Plan ==\n{ir.tree_string(plan)}\n\n{phys.explain()}\n"
+
+
+class _Progress:
+    """Forwards this execution's stage progress as ExecutionProgress messages."""
+
+    def __init__(self, holder: ExecutionHolder) -> None:
+        self.holder = holder
+        self.stages: dict[int, list[int]] = {}  # stage -> [num_tasks, completed, bytes]
+        self.job: str | None = None
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.JobStart):
+            if self.job is None:
+                self.job = event.job_id
+            return
+        if getattr(event, "job_id", None) != self.job:
+            return
+        if isinstance(event, ev.StageSubmitted):
+            self.stages[event.stage_id] = [event.num_tasks, 0, 0]
+        elif isinstance(event, ev.TaskEnd) and event.ok and event.stage_id in self.stages:
+            s = self.stages[event.stage_id]
+            s[1] += 1
+            s[2] += event.input_bytes
+            self._send()
+
+    def _send(self) -> None:
+        msg = pb.ExecutePlanResponse.ExecutionProgress(num_inflight_tasks=0)
+        for sid, (n, done, nbytes) in self.stages.items():
+            msg.stages.add(stage_id=sid, num_tasks=n, num_completed_tasks=done, input_bytes_read=nbytes, done=done >= n)
+        try:
+            self.holder.emit(pb.ExecutePlanResponse(execution_progress=msg))
+        except Exception:  # noqa: BLE001 - interrupted: the job's own thread reports it
+            pass
+
+
+def _batches(table: pa.Table, max_rows: int, max_bytes: int):
+    for batch in table.to_batches(max_chunksize=max_rows):
+        if batch.num_rows == 0:
+            continue
+        if batch.nbytes > max_bytes and batch.num_rows > 1:
+            step = max(1, batch.num_rows * max_bytes // max(1, batch.nbytes))
+            for i in range(0, batch.num_rows, step):
+                yield batch.slice(i, step)
+        else:
+            yield batch
+
+
+def _arrow_response(data: pa.Table | pa.RecordBatch, offset: int) -> pb.ExecutePlanResponse:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema) as w:
+        if isinstance(data, pa.Table):
+            w.write_table(data)
+        else:
+            w.write_batch(data)
+    return pb.ExecutePlanResponse(
+        arrow_batch=pb.ExecutePlanResponse.ArrowBatch(
+            row_count=data.num_rows, data=sink.getvalue().to_pybytes(), start_offset=offset
+        )
+    )
+
+
+def tree_string(schema: StructType, level: int | None = None) -> str:
+    """printSchema()'s text, as Spark's StructType.treeString."""
+    from pyspark.sql.types import ArrayType, MapType
+
+    lines = ["root"]
+
+    def visit(dt, prefix: str, depth: int) -> None:  # noqa: ANN001
+        if level is not None and depth > level:
+            return
+        if isinstance(dt, StructType):
+            for f in dt.fields:
+                lines.append(f"{prefix}-- {f.name}: {_type_name(f.dataType)} (nullable = {str(f.nullable).lower()})")
+                visit(f.dataType, prefix + "    |", depth + 1)
+        elif isinstance(dt, ArrayType):
+            lines.append(f"{prefix}-- element: {_type_name(dt.elementType)} (containsNull = {str(dt.containsNull).lower()})")
+            visit(dt.elementType, prefix + "    |", depth + 1)
+        elif isinstance(dt, MapType):
+            lines.append(f"{prefix}-- key: {_type_name(dt.keyType)}")
+            visit(dt.keyType, prefix + "    |", depth + 1)
+            lines.append(
+                f"{prefix}-- value: {_type_name(dt.valueType)} (valueContainsNull = {str(dt.valueContainsNull).lower()})"
+            )
+            visit(dt.valueType, prefix + "    |", depth + 1)
+
+    visit(schema, " |", 1)
+    return "\n".join(lines) + "\n"
+
+
+def _type_name(dt) -> str:  # noqa: ANN001
+    from pyspark.sql.types import ArrayType, MapType
+
+    if isinstance(dt, StructType):
+        return "struct"
+    if isinstance(dt, ArrayType):
+        return "array"
+    if isinstance(dt, MapType):
+        return "map"
+    return dt.simpleString()

@@ -1,0 +1,219 @@
+"""Connect ``Relation`` protos → logical plans, through the shared PlanBuilder."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from pyspark.sql.connect.proto import relations_pb2 as pb
+from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+from pyspark.sql.types import StructType, _parse_datatype_json_string
+from sqlglot import exp
+
+from sparkless.connect.expressions import to_sql
+from sparkless.errors import AnalysisException, unsupported
+from sparkless.plan import ir, sources
+from sparkless.plan.types import parse_ddl
+
+if TYPE_CHECKING:
+    from sparkless.connect.session import Session
+
+_JOIN_TYPES = {
+    pb.Join.JOIN_TYPE_UNSPECIFIED: "inner",
+    pb.Join.JOIN_TYPE_INNER: "inner",
+    pb.Join.JOIN_TYPE_FULL_OUTER: "full",
+    pb.Join.JOIN_TYPE_LEFT_OUTER: "left",
+    pb.Join.JOIN_TYPE_RIGHT_OUTER: "right",
+    pb.Join.JOIN_TYPE_LEFT_ANTI: "left_anti",
+    pb.Join.JOIN_TYPE_LEFT_SEMI: "left_semi",
+    pb.Join.JOIN_TYPE_CROSS: "cross",
+}
+
+
+def parse_schema(text: str) -> StructType:
+    """A schema as the client sends it: DDL (``a INT, b STRING``) or Spark's JSON."""
+    text = text.strip()
+    if text.startswith("{"):
+        dt = _parse_datatype_json_string(text)
+    else:
+        dt = parse_ddl(text)
+    if not isinstance(dt, StructType):
+        from pyspark.sql.types import StructField
+
+        dt = StructType([StructField("value", dt, True)])
+    return dt
+
+
+class RelationConverter:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.b = session.builder
+
+    def convert(self, rel: pb.Relation) -> ir.Plan:
+        kind = rel.WhichOneof("rel_type")
+        method = getattr(self, f"_{kind}", None)
+        if method is None:
+            raise unsupported(f"The Connect relation '{kind}'")
+        plan = method(getattr(rel, kind))
+        if rel.HasField("common") and rel.common.HasField("plan_id"):
+            plan = ir.Tagged(plan, rel.common.plan_id)
+        return plan
+
+    # ---- leaves ------------------------------------------------------------------
+
+    def _read(self, r: pb.Read) -> ir.Plan:
+        if r.HasField("named_table"):
+            return self.session.lookup_table(r.named_table.unparsed_identifier)
+        ds = r.data_source
+        fmt = ds.format or "parquet"
+        schema = parse_schema(ds.schema) if ds.schema else None
+        return sources.read(fmt, list(ds.paths), dict(ds.options), schema, self.session.oracle.con)
+
+    def _local_relation(self, r: pb.LocalRelation) -> ir.Plan:
+        schema = parse_schema(r.schema) if r.HasField("schema") and r.schema else None
+        if r.HasField("data"):
+            table = pa.ipc.open_stream(r.data).read_all()
+        elif schema is not None:
+            from sparkless.plan.types import arrow_schema_of
+
+            table = arrow_schema_of(schema).empty_table()
+        else:
+            table = pa.table({})
+        if schema is not None and table.num_columns == len(schema.fields):
+            from sparkless.plan.types import arrow_schema_of
+
+            target = arrow_schema_of(schema)
+            try:
+                table = pa.Table.from_arrays(
+                    [c.cast(f.type) for c, f in zip(table.columns, target)], schema=target
+                )
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+        return self.b.local(table, schema)
+
+    def _range(self, r: pb.Range) -> ir.Plan:
+        start = r.start if r.HasField("start") else 0
+        n = r.num_partitions if r.HasField("num_partitions") else None
+        return self.b.range(start, r.end, r.step or 1, n)
+
+    def _sql(self, r: pb.SQL) -> ir.Plan:
+        from sparkless.plan.sql import SqlPlanner
+
+        if r.args or r.pos_args or r.named_arguments or r.pos_arguments:
+            raise unsupported("Parameterised spark.sql(...) queries")
+        return SqlPlanner(self.session).query(r.query)
+
+    # ---- unary -------------------------------------------------------------------
+
+    def _project(self, r: pb.Project) -> ir.Plan:
+        child = self.convert(r.input) if r.HasField("input") else self.b.local(pa.table({"__one": [1]}), None)
+        return self.b.project(child, [to_sql(e) for e in r.expressions])
+
+    def _filter(self, r: pb.Filter) -> ir.Plan:
+        return self.b.filter(self.convert(r.input), to_sql(r.condition))
+
+    def _aggregate(self, r: pb.Aggregate) -> ir.Plan:
+        if r.group_type not in (pb.Aggregate.GROUP_TYPE_GROUPBY, pb.Aggregate.GROUP_TYPE_UNSPECIFIED):
+            raise unsupported(f"{pb.Aggregate.GroupType.Name(r.group_type)} aggregation")
+        child = self.convert(r.input)
+        return self.b.aggregate(
+            child, [to_sql(e) for e in r.grouping_expressions], [to_sql(e) for e in r.aggregate_expressions]
+        )
+
+    def _sort(self, r: pb.Sort) -> ir.Plan:
+        is_global = r.is_global if r.HasField("is_global") else True
+        from pyspark.sql.connect.proto import expressions_pb2 as epb
+
+        orders = [to_sql(epb.Expression(sort_order=o)) for o in r.order]
+        return self.b.sort(self.convert(r.input), orders, is_global)
+
+    def _limit(self, r: pb.Limit) -> ir.Plan:
+        return self.b.limit(self.convert(r.input), r.limit)
+
+    def _offset(self, r: pb.Offset) -> ir.Plan:
+        return self.b.offset(self.convert(r.input), r.offset)
+
+    def _tail(self, r: pb.Tail) -> ir.Plan:
+        raise unsupported("DataFrame.tail")
+
+    def _deduplicate(self, r: pb.Deduplicate) -> ir.Plan:
+        child = self.convert(r.input)
+        if r.all_columns_as_keys or not r.column_names:
+            return self.b.distinct(child)
+        return self.b.distinct(child, list(r.column_names))
+
+    def _subquery_alias(self, r: pb.SubqueryAlias) -> ir.Plan:
+        return self.b.alias(self.convert(r.input), r.alias)
+
+    def _with_columns(self, r: pb.WithColumns) -> ir.Plan:
+        names = []
+        exprs = []
+        for a in r.aliases:
+            names.append(a.name[0])
+            exprs.append(to_sql(a.expr))
+        return self.b.with_columns(self.convert(r.input), names, exprs)
+
+    def _with_columns_renamed(self, r: pb.WithColumnsRenamed) -> ir.Plan:
+        mapping = dict(r.rename_columns_map)
+        for rn in r.renames:
+            mapping[rn.col_name] = rn.new_col_name
+        return self.b.rename_columns(self.convert(r.input), mapping)
+
+    def _to_df(self, r: pb.ToDF) -> ir.Plan:
+        return self.b.to_df(self.convert(r.input), list(r.column_names))
+
+    def _drop(self, r: pb.Drop) -> ir.Plan:
+        return self.b.drop(self.convert(r.input), list(r.column_names), [to_sql(c) for c in r.columns])
+
+    def _hint(self, r: pb.Hint) -> ir.Plan:
+        return self.convert(r.input)  # hints are advice; the planner decides
+
+    def _repartition(self, r: pb.Repartition) -> ir.Plan:
+        return self.convert(r.input)
+
+    def _to_schema(self, r: pb.ToSchema) -> ir.Plan:
+        child = self.convert(r.input)
+        schema = proto_schema_to_pyspark_data_type(r.schema)
+        assert isinstance(schema, StructType)
+        exprs = [exp.alias_(exp.cast(exp.column(f.name, quoted=True), "x"), f.name) for f in schema.fields]
+        del exprs
+        raise unsupported("DataFrame.to(schema)")
+
+    # ---- binary ------------------------------------------------------------------
+
+    def _join(self, r: pb.Join) -> ir.Plan:
+        left, right = self.convert(r.left), self.convert(r.right)
+        how = _JOIN_TYPES[r.join_type]
+        cond = to_sql(r.join_condition) if r.HasField("join_condition") else None
+        using = list(r.using_columns) or None
+        return self.b.join(left, right, how, cond, using)
+
+    def _set_op(self, r: pb.SetOperation) -> ir.Plan:
+        left, right = self.convert(r.left_input), self.convert(r.right_input)
+        if r.set_op_type != pb.SetOperation.SET_OP_TYPE_UNION:
+            raise unsupported(f"{pb.SetOperation.SetOpType.Name(r.set_op_type)}")
+        plan = self.b.union(left, right, r.by_name, r.allow_missing_columns)
+        is_all = r.is_all if r.HasField("is_all") else True
+        return plan if is_all else self.b.distinct(plan)
+
+    # ---- results as relations ----------------------------------------------------
+
+    def _show_string(self, r: pb.ShowString) -> ir.Plan:
+        from sparkless.connect.show import show_string
+
+        child = self.convert(r.input)
+        rows = self.session.collect(self.b.limit(child, r.num_rows + 1))
+        has_more = rows.num_rows > r.num_rows
+        text = show_string(
+            rows.slice(0, r.num_rows), child.schema(), r.num_rows, r.truncate, r.vertical, has_more,
+            self.session.conf.time_zone,
+        )
+        from pyspark.sql.types import StringType, StructField
+
+        return self.b.local(
+            pa.table({"show_string": [text]}), StructType([StructField("show_string", StringType(), False)])
+        )
+
+
+__all__ = ["RelationConverter", "parse_schema", "json", "AnalysisException"]

@@ -1,0 +1,112 @@
+"""A Spark Connect session: its conf, temp views, and the way it runs jobs."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import pyarrow as pa
+
+from sparkless.conf import SessionConf
+from sparkless.connect.expressions import split_identifier
+from sparkless.engine import Engine
+from sparkless.errors import AnalysisException
+from sparkless.physical.planner import PhysicalPlanner
+from sparkless.plan import ir
+from sparkless.plan.analyzer import Analyzer
+from sparkless.plan.builder import PlanBuilder
+from sparkless.plan.type_oracle import TypeOracle
+from sparkless.plan.types import arrow_schema_of
+from sparkless.scheduler.dag import DAGScheduler
+
+
+class Session:
+    def __init__(self, session_id: str, user_id: str, engine: Engine) -> None:
+        self.session_id = session_id
+        self.user_id = user_id
+        self.server_side_session_id = str(uuid.uuid4())
+        self.engine = engine
+        self.conf = SessionConf(engine.base_conf)
+        self.oracle = TypeOracle()
+        self.analyzer = Analyzer(self.conf, self.oracle)
+        self.builder = PlanBuilder(self.analyzer)
+        self.views: dict[str, ir.Plan] = {}
+        self.lock = threading.RLock()
+        self.closed = False
+
+    # ---- catalog -----------------------------------------------------------------
+
+    def lookup_table(self, identifier: str) -> ir.Plan:
+        parts = split_identifier(identifier)
+        name = parts[-1]
+        key = name if self.conf.case_sensitive else name.lower()
+        if len(parts) == 1 and key in self.views:
+            return ir.Alias(self.views[key], name)
+        shown = ".".join(f"`{p}`" for p in parts)
+        raise AnalysisException(
+            f"The table or view {shown} cannot be found. Verify the spelling and correctness of the "
+            "schema and catalog.\nIf you did not qualify the name with a schema, verify the "
+            "current_schema() output, or qualify the name with the correct schema and catalog.\n"
+            "To tolerate the error on drop use DROP VIEW IF EXISTS or DROP TABLE IF EXISTS.",
+            "TABLE_OR_VIEW_NOT_FOUND",
+            sql_state="42P01",
+            parameters={"relationName": shown},
+        )
+
+    def create_view(self, name: str, plan: ir.Plan, replace: bool) -> None:
+        key = name if self.conf.case_sensitive else name.lower()
+        if key in self.views and not replace:
+            raise AnalysisException(
+                f"Cannot create the temporary view `{name}` because it already exists.",
+                "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS",
+                sql_state="42P07",
+            )
+        self.views[key] = plan
+
+    # ---- running -----------------------------------------------------------------
+
+    def scheduler(self, plan: ir.Plan, description: str = "", output_for=None) -> DAGScheduler:
+        conf = self.conf.snapshot()
+        conf.setdefault("spark.sparkless.defaultParallelism", str(self.engine.parallelism))
+        planner = PhysicalPlanner(self.conf, "local", self.engine.parallelism)
+        phys = planner.plan(plan)
+        return DAGScheduler(
+            phys,
+            platform=self.engine.platform,
+            store=self.engine.store,
+            store_uri=self.engine.store_uri,
+            conf=conf,
+            bus=self.engine.bus,
+            description=description,
+            output_for=output_for,
+        )
+
+    def execute(self, plan: ir.Plan, description: str = "") -> Iterator[pa.Table]:
+        """Result partitions in order, each renamed to the user's column names."""
+        names = [a.name for a in plan.output]
+        target = arrow_schema_of(plan.schema())
+        for table in self.scheduler(plan, description).results():
+            yield conform(table, names, target)
+
+    def collect(self, plan: ir.Plan) -> pa.Table:
+        target = arrow_schema_of(plan.schema())
+        tables = list(self.execute(plan))
+        return pa.concat_tables(tables) if tables else target.empty_table()
+
+    def close(self) -> None:
+        self.closed = True
+        self.views.clear()
+
+
+def conform(table: pa.Table, names: list[str], target: pa.Schema) -> pa.Table:
+    """Internal ``_c<id>`` columns → the user's names and Spark's Arrow types."""
+    arrays = []
+    for col, field in zip(table.columns, target):
+        if col.type != field.type:
+            try:
+                col = col.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                pass
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, names=names)

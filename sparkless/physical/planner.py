@@ -1,0 +1,376 @@
+"""Cut a logical plan into stages at exchanges; render each task's fragment as DuckDB SQL.
+
+The model is Spark's RDD partitions: compiling a plan node yields the list of its
+partitions, each computable by one task. Narrow operators wrap each partition's
+SQL; a union concatenates partition lists; wide operators (aggregate, join, sort,
+distinct, global limit) insert a shuffle whose reduce side is a *template*: how
+many tasks it gets is decided when its map stages have finished and their output
+sizes are known (adaptive coalescing, as Spark's AQE does).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from sqlglot import exp
+
+from sparkless.conf import SessionConf
+from sparkless.errors import unsupported
+from sparkless.plan import ir
+from sparkless.plan.types import arrow_type_of
+
+
+@dataclass
+class ShuffleRead:
+    shuffle_id: int
+    name: str
+
+
+@dataclass
+class BlockRead:
+    name: str
+    key: str
+    table: pa.Table  # written to the store once when the job starts
+
+
+Input = ShuffleRead | BlockRead
+
+
+@dataclass
+class Frag:
+    """One partition: SQL over named inputs, producing exactly the node's ``_c`` columns."""
+
+    sql: str
+    inputs: list[Input] = field(default_factory=list)
+
+
+@dataclass
+class Fixed:
+    frags: list[Frag]
+
+
+@dataclass
+class Shuffled:
+    """Reduce side of co-partitioned shuffles; one task per (coalesced) reduce range."""
+
+    frag: Frag
+    shuffle_ids: list[int]
+    num_partitions: int
+
+
+Group = Fixed | Shuffled
+
+
+@dataclass
+class ShuffleDep:
+    shuffle_id: int
+    parts: list[Group]
+    partitioning: dict
+    num_partitions: int
+    schema: pa.Schema
+    description: str
+
+
+@dataclass
+class PhysicalPlan:
+    result: list[Group]
+    output: list[ir.Attribute]
+    shuffles: dict[int, ShuffleDep]
+    blocks: list[BlockRead]
+
+    def explain(self) -> str:
+        lines = ["== Physical Plan (sparkless stages) =="]
+        for sid, dep in sorted(self.shuffles.items()):
+            lines.append(
+                f"ShuffleMapStage for shuffle {sid}: {dep.description} -> "
+                f"{dep.partitioning['kind']}({dep.num_partitions}); map tasks: {_count(dep.parts)}; "
+                f"reads shuffles {sorted(_deps(dep.parts))}"
+            )
+        lines.append(
+            f"ResultStage: tasks: {_count(self.result)}; reads shuffles {sorted(_deps(self.result))}"
+        )
+        return "\n".join(lines)
+
+
+def _count(parts: list[Group]) -> str:
+    fixed = sum(len(g.frags) for g in parts if isinstance(g, Fixed))
+    adaptive = [g.num_partitions for g in parts if isinstance(g, Shuffled)]
+    return f"{fixed}" + (f" + adaptive(<= {sum(adaptive)})" if adaptive else "")
+
+
+def _deps(parts: list[Group]) -> set[int]:
+    out: set[int] = set()
+    for g in parts:
+        if isinstance(g, Shuffled):
+            out.update(g.shuffle_ids)
+    return out
+
+
+def cols(attrs: list[ir.Attribute]) -> str:
+    return ", ".join(a.col for a in attrs) if attrs else "1 AS __empty"
+
+
+class PhysicalPlanner:
+    def __init__(self, conf: SessionConf, job_id: str, default_parallelism: int) -> None:
+        self.conf = conf
+        self.job_id = job_id
+        self.parallelism = max(1, default_parallelism)
+        self.shuffle_partitions = max(1, conf.get_int("spark.sql.shuffle.partitions"))
+        self.shuffles: dict[int, ShuffleDep] = {}
+        self.blocks: list[BlockRead] = []
+        self._names = itertools.count()
+        self._shuffle_ids = itertools.count()
+
+    def plan(self, root: ir.Plan) -> PhysicalPlan:
+        parts = self.compile(root)
+        return PhysicalPlan(parts, root.output, self.shuffles, self.blocks)
+
+    def _name(self) -> str:
+        return f"in_{next(self._names)}"
+
+    # ---- compile -----------------------------------------------------------------
+
+    def compile(self, p: ir.Plan) -> list[Group]:
+        method = getattr(self, f"_compile_{type(p).__name__}", None)
+        if method is None:
+            raise unsupported(f"The plan node {type(p).__name__}")
+        return method(p)
+
+    def _compile_Tagged(self, p: ir.Tagged) -> list[Group]:
+        return self.compile(p.child)
+
+    def _compile_Alias(self, p: ir.Alias) -> list[Group]:
+        return self.compile(p.child)
+
+    def _compile_FileScan(self, p: ir.FileScan) -> list[Group]:
+        splits = split_files(p.files, self.conf.get_bytes("spark.sql.files.maxPartitionBytes"))
+        frags = [Frag(p.reader_sql.replace("{files}", sql_list(s))) for s in splits]
+        if not frags:  # no files: one empty partition with the right columns
+            frags = [Frag(empty_sql(p.output))]
+        return [Fixed(frags)]
+
+    def _compile_LocalRelation(self, p: ir.LocalRelation) -> list[Group]:
+        name = self._name()
+        block = BlockRead(name, f"{self.job_id}/local/{name}.arrow", p.table)
+        self.blocks.append(block)
+        return [Fixed([Frag(f"SELECT {cols(p.output)} FROM {name}", [block])])]
+
+    def _compile_Range(self, p: ir.Range) -> list[Group]:
+        n_rows = max(0, -(-(p.end - p.start) // p.step))
+        n = p.num_partitions or self.parallelism
+        n = max(1, min(n, n_rows) if n_rows else 1)
+        frags = []
+        for i in range(n):
+            lo, hi = n_rows * i // n, n_rows * (i + 1) // n
+            a, b = p.start + lo * p.step, p.start + hi * p.step
+            frags.append(Frag(f"SELECT range AS {p.attr.col} FROM range({a}, {b}, {p.step})"))
+        return [Fixed(frags)]
+
+    def _compile_Project(self, p: ir.Project) -> list[Group]:
+        select = (
+            ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs) or "1 AS __empty"
+        )
+        return wrap(self.compile(p.child), lambda s: f"SELECT {select} FROM ({s}) AS t")
+
+    def _compile_Filter(self, p: ir.Filter) -> list[Group]:
+        cond = p.condition.sql("duckdb")
+        return wrap(
+            self.compile(p.child), lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t WHERE {cond}"
+        )
+
+    def _compile_Union(self, p: ir.Union) -> list[Group]:
+        out: list[Group] = []
+        for child in p.inputs:
+            renames = ", ".join(f"{c.col} AS {u.col}" for c, u in zip(child.output, p.attrs))
+            out.extend(
+                wrap(self.compile(child), lambda s, r=renames: f"SELECT {r} FROM ({s}) AS t")
+            )
+        return out
+
+    def _compile_Aggregate(self, p: ir.Aggregate) -> list[Group]:
+        child = self.compile(p.child)
+        keys = [k.sql("duckdb") for k in p.keys]
+        if keys:
+            part = self.exchange(child, p.child.output, {"kind": "hash"}, keys, "Aggregate")
+        else:
+            part = self.exchange(child, p.child.output, {"kind": "single"}, [], "Aggregate")
+        select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.aggs)
+        group = f" GROUP BY {', '.join(keys)}" if keys else ""
+        return wrap([part], lambda s: f"SELECT {select} FROM ({s}) AS t{group}")
+
+    def _compile_Distinct(self, p: ir.Distinct) -> list[Group]:
+        child = self.compile(p.child)
+        keys = [a.col for a in (p.keys if p.keys is not None else p.output)]
+        part = self.exchange(child, p.output, {"kind": "hash"}, keys, "Distinct")
+        if p.keys is None:
+            return wrap([part], lambda s: f"SELECT DISTINCT {cols(p.output)} FROM ({s}) AS t")
+        on = ", ".join(keys)
+        return wrap([part], lambda s: f"SELECT DISTINCT ON ({on}) {cols(p.output)} FROM ({s}) AS t")
+
+    def _compile_Sort(self, p: ir.Sort) -> list[Group]:
+        order = ", ".join(
+            f"{k.expr.sql('duckdb')} {'ASC' if k.ascending else 'DESC'} "
+            f"NULLS {'FIRST' if k.nulls_first else 'LAST'}"
+            for k in p.keys
+        )
+        child = self.compile(p.child)
+        if p.is_global and not single_partition(child):
+            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort")]
+        return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order}")
+
+    def _compile_Limit(self, p: ir.Limit) -> list[Group]:
+        child = self.compile(p.child)
+        limit = lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t LIMIT {p.n}"  # noqa: E731
+        if single_partition(child):
+            return wrap(child, limit)
+        local = wrap(child, limit)
+        return wrap([self.exchange(local, p.output, {"kind": "single"}, [], "Limit")], limit)
+
+    def _compile_Offset(self, p: ir.Offset) -> list[Group]:
+        child = self.compile(p.child)
+        if not single_partition(child):
+            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Offset")]
+        return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t OFFSET {p.n}")
+
+    def _compile_Join(self, p: ir.Join) -> list[Group]:
+        left, right = self.compile(p.left), self.compile(p.right)
+        lkeys, rkeys = equi_keys(p)
+        kind = {"kind": "hash"} if lkeys else {"kind": "single"}
+        lpart = self.exchange(left, p.left.output, kind, lkeys, "Join (left)")
+        rpart = self.exchange(right, p.right.output, kind, rkeys, "Join (right)", like=lpart)
+        join_sql = {
+            "inner": "JOIN",
+            "left": "LEFT JOIN",
+            "right": "RIGHT JOIN",
+            "full": "FULL OUTER JOIN",
+            "left_semi": "SEMI JOIN",
+            "left_anti": "ANTI JOIN",
+            "cross": "CROSS JOIN",
+        }[p.how]
+        on = (
+            f" ON {p.condition.sql('duckdb')}"
+            if p.condition is not None and p.how != "cross"
+            else ""
+        )
+        assert isinstance(lpart, Shuffled) and isinstance(rpart, Shuffled)
+        frag = Frag(
+            f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}",
+            lpart.frag.inputs + rpart.frag.inputs,
+        )
+        return [Shuffled(frag, lpart.shuffle_ids + rpart.shuffle_ids, lpart.num_partitions)]
+
+    # ---- exchanges ---------------------------------------------------------------
+
+    def exchange(
+        self,
+        parts: list[Group],
+        attrs: list[ir.Attribute],
+        partitioning: dict,
+        key_sql: list[str],
+        description: str,
+        like: Shuffled | None = None,
+    ) -> Shuffled:
+        """A shuffle of ``parts`` on ``key_sql``; returns the reduce-side template."""
+        sid = next(self._shuffle_ids)
+        n = 1 if partitioning["kind"] == "single" else self.shuffle_partitions
+        if like is not None:
+            n = like.num_partitions
+        key_cols = [f"__k{i}" for i in range(len(key_sql))]
+        extra = "".join(f", {k} AS {c}" for k, c in zip(key_sql, key_cols))
+        map_parts = wrap(parts, lambda s: f"SELECT {cols(attrs)}{extra} FROM ({s}) AS t")
+        spec = dict(partitioning)
+        if spec["kind"] == "hash":
+            spec["keys"] = key_cols
+        schema = pa.schema(
+            [pa.field(a.col, arrow_type_of(a.dtype)) for a in attrs]
+            + [pa.field(c, pa.null()) for c in key_cols]
+        )
+        self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description)
+        name = self._name()
+        return Shuffled(
+            Frag(f"SELECT {cols(attrs)} FROM {name}", [ShuffleRead(sid, name)]), [sid], n
+        )
+
+
+def wrap(parts: list[Group], fn) -> list[Group]:
+    out: list[Group] = []
+    for g in parts:
+        if isinstance(g, Fixed):
+            out.append(Fixed([Frag(fn(f.sql), f.inputs) for f in g.frags]))
+        else:
+            out.append(
+                Shuffled(Frag(fn(g.frag.sql), g.frag.inputs), g.shuffle_ids, g.num_partitions)
+            )
+    return out
+
+
+def single_partition(parts: list[Group]) -> bool:
+    if len(parts) != 1:
+        return False
+    g = parts[0]
+    return len(g.frags) == 1 if isinstance(g, Fixed) else g.num_partitions == 1
+
+
+def equi_keys(p: ir.Join) -> tuple[list[str], list[str]]:
+    """Pairs ``left_expr = right_expr`` among the condition's conjuncts, as SQL."""
+    if p.condition is None:
+        return [], []
+    left_ids = {a.col for a in p.left.output}
+    right_ids = {a.col for a in p.right.output}
+    lkeys: list[str] = []
+    rkeys: list[str] = []
+    for conj in p.condition.flatten() if isinstance(p.condition, exp.And) else [p.condition]:
+        if not isinstance(conj, exp.EQ):
+            continue
+        a, b = conj.this, conj.expression
+        sa = {c.name for c in a.find_all(exp.Column)}
+        sb = {c.name for c in b.find_all(exp.Column)}
+        if sa and sb and sa <= left_ids and sb <= right_ids:
+            lkeys.append(a.sql("duckdb"))
+            rkeys.append(b.sql("duckdb"))
+        elif sa and sb and sa <= right_ids and sb <= left_ids:
+            lkeys.append(b.sql("duckdb"))
+            rkeys.append(a.sql("duckdb"))
+    # Hash both sides alike: DuckDB hashes all integer widths alike, not int vs double.
+    lkeys = [f"CAST({k} AS DOUBLE)" if _maybe_fractional(k) else k for k in lkeys]
+    rkeys = [f"CAST({k} AS DOUBLE)" if _maybe_fractional(k) else k for k in rkeys]
+    return lkeys, rkeys
+
+
+def _maybe_fractional(_: str) -> bool:
+    return False
+
+
+def split_files(files: list[str], max_bytes: int) -> list[list[str]]:
+    """Pack files into tasks of about ``spark.sql.files.maxPartitionBytes``."""
+    import os
+
+    splits: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for f in files:
+        try:
+            n = os.path.getsize(f)
+        except OSError:
+            n = 0
+        if current and size + n > max_bytes:
+            splits.append(current)
+            current, size = [], 0
+        current.append(f)
+        size += n
+    if current:
+        splits.append(current)
+    return splits
+
+
+def sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
+
+
+def empty_sql(attrs: list[ir.Attribute]) -> str:
+    from sparkless.plan.types import duckdb_type_sql
+
+    select = ", ".join(f"CAST(NULL AS {duckdb_type_sql(a.dtype)}) AS {a.col}" for a in attrs)
+    return f"SELECT {select or '1 AS __empty'} WHERE false"

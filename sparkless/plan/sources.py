@@ -1,0 +1,280 @@
+"""``spark.read`` for parquet, csv and json: list files, infer the schema as Spark does,
+and build the DuckDB reader each scan task runs over its share of the files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urlparse
+
+import duckdb
+from pyspark.sql.types import (
+    DataType,
+    DateType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
+
+from sparkless.errors import AnalysisException, unsupported
+from sparkless.plan import ir
+from sparkless.plan.types import duckdb_type_sql, spark_type_from_duckdb
+
+_PARTITION_DIR = re.compile(r"^([^=/]+)=(.*)$")
+
+
+def local_path(path: str) -> str:
+    if path.startswith("file:"):
+        parsed = urlparse(path)
+        return parsed.path
+    if "://" in path:
+        raise unsupported(f"Reading from {path.split('://')[0]}:// paths")
+    return os.path.abspath(path)
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(("_", "."))
+
+
+def list_files(paths: list[str]) -> tuple[list[str], bool]:
+    """Data files under the given paths (Spark skips names starting with _ or .).
+
+    Returns the files and whether Hive-style ``key=value`` directories were found.
+    """
+    files: list[str] = []
+    partitioned = False
+    for raw in paths:
+        p = local_path(raw)
+        if any(ch in p for ch in "*?["):
+            import glob
+
+            matches = sorted(glob.glob(p))
+            if not matches:
+                raise path_not_found(raw)
+            for m in matches:
+                sub, part = list_files([m])
+                files.extend(sub)
+                partitioned |= part
+            continue
+        if not os.path.exists(p):
+            raise path_not_found(raw)
+        if os.path.isfile(p):
+            files.append(p)
+            continue
+        for root, dirs, names in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not _hidden(d))
+            if any(_PARTITION_DIR.match(d) for d in dirs):
+                partitioned = True
+            files.extend(os.path.join(root, n) for n in sorted(names) if not _hidden(n))
+    return files, partitioned
+
+
+def path_not_found(path: str) -> AnalysisException:
+    shown = path if "://" in path or path.startswith("file:") else f"file:{os.path.abspath(path)}"
+    return AnalysisException(
+        f"Path does not exist: {shown}.",
+        "PATH_NOT_FOUND",
+        sql_state="42K03",
+        parameters={"path": shown},
+    )
+
+
+def _opt(options: dict[str, str], *names: str, default: str | None = None) -> str | None:
+    lowered = {k.lower(): v for k, v in options.items()}
+    for n in names:
+        if n.lower() in lowered:
+            return lowered[n.lower()]
+    return default
+
+
+def _true(value: str | None) -> bool:
+    return str(value).strip().lower() == "true"
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def read(
+    fmt: str,
+    paths: list[str],
+    options: dict[str, str],
+    schema: StructType | None,
+    con: duckdb.DuckDBPyConnection,
+) -> ir.FileScan:
+    fmt = fmt.lower()
+    if fmt not in ("parquet", "csv", "json"):
+        raise unsupported(f"The data source format '{fmt}'")
+    if not paths:
+        raise AnalysisException(
+            f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
+            "UNABLE_TO_INFER_SCHEMA",
+        )
+    files, partitioned = list_files(paths)
+    if not files and schema is None:
+        raise AnalysisException(
+            f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
+            "UNABLE_TO_INFER_SCHEMA",
+        )
+    hive = f", hive_partitioning={'true' if partitioned else 'false'}"
+    if fmt == "parquet":
+        reader = f"read_parquet({{files}}{hive}, union_by_name=true)"
+    elif fmt == "csv":
+        reader = _csv_reader(options, schema, hive)
+    else:
+        reader = _json_reader(schema, hive)
+    source_types = _describe(con, reader, files) if files else []
+    if schema is not None:
+        fields = list(schema.fields)
+        select = []
+        for f in fields:
+            src = _match(source_types, f.name)
+            if src is None:
+                select.append(f"CAST(NULL AS {duckdb_type_sql(f.dataType)})")
+            else:
+                select.append(f'TRY_CAST("{src}" AS {duckdb_type_sql(f.dataType)})')
+    else:
+        fields, select = _infer(fmt, source_types, options, con, reader, files)
+    attrs = [ir.Attribute(f.name, f.dataType, True) for f in fields]
+    cols = ", ".join(f"{s} AS {a.col}" for s, a in zip(select, attrs))
+    return ir.FileScan(
+        fmt, files, attrs, f"SELECT {cols or '1 AS __empty'} FROM {reader}", root_paths=list(paths)
+    )
+
+
+def _csv_reader(options: dict[str, str], schema: StructType | None, hive: str) -> str:
+    header = _true(_opt(options, "header", default="false"))
+    sep = _opt(options, "sep", "delimiter", default=",")
+    quote = _opt(options, "quote", default='"')
+    escape = _opt(options, "escape", default="\\")
+    null_value = _opt(options, "nullValue", default="")
+    args = [
+        f"header={'true' if header else 'false'}",
+        f"delim={_sql_str(sep or ',')}",
+        f"quote={_sql_str(quote or '')}",
+        f"escape={_sql_str(escape or '')}",
+        f"nullstr={_sql_str(null_value or '')}",
+        "all_varchar=true",
+        "strict_mode=false",
+    ]
+    if not header:
+        pass
+    return f"read_csv({{files}}, {', '.join(args)}{hive}, union_by_name=true)"
+
+
+def _json_reader(schema: StructType | None, hive: str) -> str:
+    return f"read_json({{files}}, format='newline_delimited'{hive}, union_by_name=true)"
+
+
+def _describe(
+    con: duckdb.DuckDBPyConnection, reader: str, files: list[str]
+) -> list[tuple[str, duckdb.DuckDBPyType]]:
+    from sparkless.physical.planner import sql_list
+
+    try:
+        rel = con.sql(f"SELECT * FROM {reader.replace('{files}', sql_list(files))}")
+    except duckdb.Error as e:
+        raise AnalysisException(f"Cannot read {files[0]}: {e}", "CANNOT_READ_FILE") from None
+    return list(zip(rel.columns, rel.types))
+
+
+def _match(source: list[tuple[str, duckdb.DuckDBPyType]], name: str) -> str | None:
+    for col, _ in source:
+        if col.lower() == name.lower():
+            return col
+    return None
+
+
+def _infer(
+    fmt: str,
+    source: list[tuple[str, duckdb.DuckDBPyType]],
+    options: dict[str, str],
+    con: duckdb.DuckDBPyConnection,
+    reader: str,
+    files: list[str],
+) -> tuple[list[StructField], list[str]]:
+    from sparkless.physical.planner import sql_list
+
+    fields: list[StructField] = []
+    select: list[str] = []
+    if fmt == "csv":
+        header = _true(_opt(options, "header", default="false"))
+        infer = _true(_opt(options, "inferSchema", default="false"))
+        names = [c for c, _ in source] if header else [f"_c{i}" for i in range(len(source))]
+        types: list[DataType] = [StringType()] * len(source)
+        if infer and source:
+            types = _infer_csv_types(
+                con, reader.replace("{files}", sql_list(files)), [c for c, _ in source]
+            )
+        for (col, _), name, t in zip(source, names, types):
+            fields.append(StructField(name, t, True))
+            select.append(
+                f'TRY_CAST("{col}" AS {duckdb_type_sql(t)})'
+                if not isinstance(t, StringType)
+                else f'"{col}"'
+            )
+        return fields, select
+    for col, t in source:
+        dt = spark_type_from_duckdb(t)
+        expr = f'"{col}"'
+        if fmt == "json":
+            if isinstance(dt, (DateType, TimestampType, TimestampNTZType)) or str(t) in (
+                "UUID",
+                "TIME",
+            ):
+                dt, expr = StringType(), f'CAST("{col}" AS VARCHAR)'
+            elif isinstance(dt, IntegerType):
+                dt, expr = LongType(), f'CAST("{col}" AS BIGINT)'
+        fields.append(StructField(col, dt, True))
+        select.append(expr)
+    if fmt == "json":  # Spark orders inferred JSON fields by name
+        order = sorted(range(len(fields)), key=lambda i: fields[i].name)
+        fields = [fields[i] for i in order]
+        select = [select[i] for i in order]
+    return fields, select
+
+
+def _infer_csv_types(
+    con: duckdb.DuckDBPyConnection, source_sql: str, cols: list[str]
+) -> list[DataType]:
+    """Spark's CSV inference: int, then long, then double, boolean, date, timestamp, string."""
+    from pyspark.sql.types import BooleanType, DoubleType
+
+    checks = []
+    for c in cols:
+        q = f'"{c}"'
+        checks.append(
+            f"bool_and({q} IS NULL OR TRY_CAST({q} AS INTEGER) IS NOT NULL), "
+            f"bool_and({q} IS NULL OR TRY_CAST({q} AS BIGINT) IS NOT NULL), "
+            f"bool_and({q} IS NULL OR TRY_CAST({q} AS DOUBLE) IS NOT NULL), "
+            f"bool_and({q} IS NULL OR lower({q}) IN ('true', 'false')), "
+            f"bool_and({q} IS NULL OR regexp_full_match({q}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
+            f"bool_and({q} IS NULL OR TRY_CAST({q} AS TIMESTAMP) IS NOT NULL)"
+        )
+    row = con.sql(f"SELECT {', '.join(checks)} FROM ({source_sql})").fetchone()
+    assert row is not None
+    out: list[DataType] = []
+    for i in range(len(cols)):
+        is_int, is_long, is_double, is_bool, is_date, is_ts = row[i * 6 : i * 6 + 6]
+        if is_int is None:  # all values null
+            out.append(StringType())
+        elif is_int:
+            out.append(IntegerType())
+        elif is_long:
+            out.append(LongType())
+        elif is_double:
+            out.append(DoubleType())
+        elif is_bool:
+            out.append(BooleanType())
+        elif is_date:
+            out.append(DateType())
+        elif is_ts:
+            out.append(TimestampType())
+        else:
+            out.append(StringType())
+    return out
