@@ -209,7 +209,7 @@ class ConnectPlanner:
     def _explain(self, plan: ir.Plan) -> str:
         from sparkless.physical.planner import PhysicalPlanner
 
-        phys = PhysicalPlanner(self.session.conf, "explain", self.session.engine.parallelism).plan(plan)
+        phys = PhysicalPlanner(self.session.conf, "explain", self.session.engine.parallelism, self.session.oracle).plan(plan)
         return f"== Logical Plan ==\n{ir.tree_string(plan)}\n\n{phys.explain()}\n"
 
 

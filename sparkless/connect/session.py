@@ -69,7 +69,7 @@ class Session:
     def scheduler(self, plan: ir.Plan, description: str = "", output_for=None) -> DAGScheduler:
         conf = self.conf.snapshot()
         conf.setdefault("spark.sparkless.defaultParallelism", str(self.engine.parallelism))
-        planner = PhysicalPlanner(self.conf, "local", self.engine.parallelism)
+        planner = PhysicalPlanner(self.conf, "local", self.engine.parallelism, self.oracle)
         phys = planner.plan(plan)
         return DAGScheduler(
             phys,

@@ -19,7 +19,8 @@ from sqlglot import exp
 from sparkless.conf import SessionConf
 from sparkless.errors import unsupported
 from sparkless.plan import ir
-from sparkless.plan.types import arrow_type_of
+from sparkless.plan.type_oracle import TypeOracle
+from sparkless.plan.types import arrow_type_of, spark_type_from_duckdb
 
 
 @dataclass
@@ -113,8 +114,11 @@ def cols(attrs: list[ir.Attribute]) -> str:
 
 
 class PhysicalPlanner:
-    def __init__(self, conf: SessionConf, job_id: str, default_parallelism: int) -> None:
+    def __init__(
+        self, conf: SessionConf, job_id: str, default_parallelism: int, oracle: TypeOracle
+    ) -> None:
         self.conf = conf
+        self.oracle = oracle
         self.job_id = job_id
         self.parallelism = max(1, default_parallelism)
         self.shuffle_partitions = max(1, conf.get_int("spark.sql.shuffle.partitions"))
@@ -237,6 +241,7 @@ class PhysicalPlanner:
     def _compile_Join(self, p: ir.Join) -> list[Group]:
         left, right = self.compile(p.left), self.compile(p.right)
         lkeys, rkeys = equi_keys(p)
+        lkeys, rkeys = align_key_types(lkeys, rkeys, p.left.output, p.right.output, self.oracle)
         kind = {"kind": "hash"} if lkeys else {"kind": "single"}
         lpart = self.exchange(left, p.left.output, kind, lkeys, "Join (left)")
         rpart = self.exchange(right, p.right.output, kind, rkeys, "Join (right)", like=lpart)
@@ -277,15 +282,21 @@ class PhysicalPlanner:
         n = 1 if partitioning["kind"] == "single" else self.shuffle_partitions
         if like is not None:
             n = like.num_partitions
-        key_cols = [f"__k{i}" for i in range(len(key_sql))]
-        extra = "".join(f", {k} AS {c}" for k, c in zip(key_sql, key_cols))
+        by_col = {a.col: a for a in attrs}
+        extra_keys = [(i, k) for i, k in enumerate(key_sql) if k not in by_col]
+        extra_types = self.oracle.duck_types([k for _, k in extra_keys], attrs) if extra_keys else ()
+        key_cols = [k if k in by_col else f"__k{i}" for i, k in enumerate(key_sql)]
+        extra = "".join(f", {k} AS __k{i}" for i, k in extra_keys)
         map_parts = wrap(parts, lambda s: f"SELECT {cols(attrs)}{extra} FROM ({s}) AS t")
         spec = dict(partitioning)
         if spec["kind"] == "hash":
             spec["keys"] = key_cols
         schema = pa.schema(
             [pa.field(a.col, arrow_type_of(a.dtype)) for a in attrs]
-            + [pa.field(c, pa.null()) for c in key_cols]
+            + [
+                pa.field(f"__k{i}", arrow_type_of(spark_type_from_duckdb(t)))
+                for (i, _), t in zip(extra_keys, extra_types)
+            ]
         )
         self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description)
         name = self._name()
@@ -333,14 +344,34 @@ def equi_keys(p: ir.Join) -> tuple[list[str], list[str]]:
         elif sa and sb and sa <= right_ids and sb <= left_ids:
             lkeys.append(b.sql("duckdb"))
             rkeys.append(a.sql("duckdb"))
-    # Hash both sides alike: DuckDB hashes all integer widths alike, not int vs double.
-    lkeys = [f"CAST({k} AS DOUBLE)" if _maybe_fractional(k) else k for k in lkeys]
-    rkeys = [f"CAST({k} AS DOUBLE)" if _maybe_fractional(k) else k for k in rkeys]
     return lkeys, rkeys
 
 
-def _maybe_fractional(_: str) -> bool:
-    return False
+def align_key_types(
+    lkeys: list[str], rkeys: list[str], left: list[ir.Attribute], right: list[ir.Attribute], oracle: TypeOracle
+) -> tuple[list[str], list[str]]:
+    """Hash both sides alike: DuckDB hashes all integer widths alike, but not int vs double."""
+    if not lkeys:
+        return lkeys, rkeys
+    lt = oracle.duck_types(lkeys, left)
+    rt = oracle.duck_types(rkeys, right)
+    out_l, out_r = [], []
+    for lk, rk, a, b in zip(lkeys, rkeys, lt, rt):
+        sa, sb = str(a), str(b)
+        if sa != sb and not (_integral(sa) and _integral(sb)):
+            target = "DOUBLE" if _numeric(sa) and _numeric(sb) else "VARCHAR"
+            lk, rk = f"CAST({lk} AS {target})", f"CAST({rk} AS {target})"
+        out_l.append(lk)
+        out_r.append(rk)
+    return out_l, out_r
+
+
+def _integral(t: str) -> bool:
+    return t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+
+
+def _numeric(t: str) -> bool:
+    return _integral(t) or t in ("FLOAT", "DOUBLE") or t.startswith("DECIMAL")
 
 
 def split_files(files: list[str], max_bytes: int) -> list[list[str]]:
