@@ -101,6 +101,9 @@ class Session:
 
 def conform(table: pa.Table, names: list[str], target: pa.Schema) -> pa.Table:
     """Internal ``_c<id>`` columns → the user's names and Spark's Arrow types."""
+    if not names:  # zero columns, but the rows still count (df.select().count())
+        batch = pa.RecordBatch.from_struct_array(pa.array([{}] * table.num_rows, pa.struct([])))
+        return pa.Table.from_batches([batch])
     arrays = []
     for col, field in zip(table.columns, target):
         if col.type != field.type:

@@ -256,8 +256,7 @@ def _infer_csv_types(
             f"bool_and({q} IS NULL OR regexp_full_match({q}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
             f"bool_and({q} IS NULL OR TRY_CAST({q} AS TIMESTAMP) IS NOT NULL)"
         )
-    row = con.sql(f"SELECT {', '.join(checks)} FROM ({source_sql})").fetchone()
-    assert row is not None
+    row = con.sql(f"SELECT {', '.join(checks)} FROM ({source_sql})").fetchall()[0]
     out: list[DataType] = []
     for i in range(len(cols)):
         is_int, is_long, is_double, is_bool, is_date, is_ts = row[i * 6 : i * 6 + 6]
