@@ -91,6 +91,10 @@ class ConsoleProgress:
         self._stages: dict[tuple[str, int], _Stage] = {}
         self._last_line = ""
         self._last_draw = float("-inf")
+        # Stage ids are per job; Spark's are unique in the application. Number each
+        # job's stages from where the previous job's ended, as Spark's ids read.
+        self._offsets: dict[str, int] = {}
+        self._next_id = 0
 
     def __call__(self, event: Event) -> None:
         with self._lock:
@@ -101,9 +105,19 @@ class ConsoleProgress:
         with self._lock:
             self._clear()
 
+    def _display_id(self, job_id: str, stage_id: int) -> int:
+        if job_id not in self._offsets:
+            self._offsets[job_id] = self._next_id
+        shown = self._offsets[job_id] + stage_id
+        self._next_id = max(self._next_id, shown + 1)
+        return shown
+
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, StageSubmitted):
-            self._stages[(event.job_id, event.stage_id)] = _Stage(event.stage_id, event.num_tasks)
+        if isinstance(event, JobStart):
+            self._display_id(event.job_id, max(event.num_stages - 1, 0))
+        elif isinstance(event, StageSubmitted):
+            shown = self._display_id(event.job_id, event.stage_id)
+            self._stages[(event.job_id, event.stage_id)] = _Stage(shown, event.num_tasks)
             self._draw(force=False)
         elif is_task_start(event):
             st = self._stages.get((getattr(event, "job_id", ""), event.stage_id))  # type: ignore[attr-defined]
@@ -123,22 +137,24 @@ class ConsoleProgress:
             if self._tty:
                 self._draw(force=True)
             else:
-                self._stream.write(self._stage_line(event, st) + "\n")
+                shown = self._display_id(event.job_id, event.stage_id)
+                self._stream.write(self._stage_line(shown, event, st) + "\n")
                 self._stream.flush()
         elif isinstance(event, JobEnd):
             for key in [k for k in self._stages if k[0] == event.job_id]:
                 del self._stages[key]
+            self._offsets.pop(event.job_id, None)
             self._draw(force=True)
 
     @staticmethod
-    def _stage_line(event: StageCompleted, st: _Stage | None) -> str:
+    def _stage_line(shown: int, event: StageCompleted, st: _Stage | None) -> str:
         if event.failed:
             done = st.done if st is not None else 0
             return (
-                f"[Stage {event.stage_id}] failed after {event.seconds:.2f} s "
-                f"({done} / {event.num_tasks} tasks done)"
+                f"[Stage {shown}] failed after {event.seconds:.2f} s "
+                f"({done} / {_plural(event.num_tasks, 'task')} done)"
             )
-        return f"[Stage {event.stage_id}] {event.num_tasks} tasks done in {event.seconds:.2f} s"
+        return f"[Stage {shown}] {_plural(event.num_tasks, 'task')} done in {event.seconds:.2f} s"
 
     def _draw(self, force: bool) -> None:
         if not self._tty:

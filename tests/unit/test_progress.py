@@ -147,3 +147,29 @@ def test_summary_counts_jobs_stages_tasks() -> None:
         "sparkless: 2 jobs (1 failed), 2 stages, 3 tasks (1 failed attempt) in 4.20 s"
     )
     assert JobSummary().line(0.5) == "sparkless: 0 jobs, 0 stages, 0 tasks in 0.50 s"
+
+
+def test_stage_numbers_run_on_across_jobs_like_spark() -> None:
+    # The scheduler numbers stages per job; Spark's stage ids are unique in the app.
+    out = io.StringIO()
+    p = ConsoleProgress(out, tty=False)
+    for job, stages in (("a", 2), ("b", 3)):
+        p(JobStart(job, "collect", stages))
+        for sid in range(stages):
+            p(StageSubmitted(job, sid, 1, f"Stage {sid}"))
+            p(_task(sid, job=job))
+            p(StageCompleted(job, sid, 1, 0.01))
+        p(JobEnd(job, True, 0.1))
+    shown = [line.split("]")[0] for line in out.getvalue().splitlines()]
+    assert shown == [f"[Stage {i}" for i in range(5)]
+    assert out.getvalue().splitlines()[0] == "[Stage 0] 1 task done in 0.01 s"
+
+
+def test_tty_bar_shows_the_app_wide_stage_number() -> None:
+    out = io.StringIO()
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0)
+    p(JobStart("a", "count", 2))
+    p(JobEnd("a", True, 0.1))
+    p(JobStart("b", "collect", 1))
+    p(StageSubmitted("b", 0, 4, "ResultStage 0"))
+    assert out.getvalue().split("\r")[-1].startswith("[Stage 2:")
