@@ -207,6 +207,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     summary = JobSummary()
     server.listeners.add(progress)
     server.listeners.add(summary)
+    progress.start()
     try:
         status = run_script(args.script, args.args, endpoint("127.0.0.1", port))
     finally:

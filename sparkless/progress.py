@@ -35,6 +35,7 @@ MAX_BARS = 3
 class _Stage:
     stage_id: int
     total: int
+    submitted: float = 0.0
     done: int = 0
     running: int | None = None  # None: the scheduler reports no task starts
 
@@ -80,12 +81,14 @@ class ConsoleProgress:
         tty: bool | None = None,
         width: int | None = None,
         min_interval: float = 0.1,
+        show_after: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stream = stream
         self._tty = stream.isatty() if tty is None else tty
         self._width = width
         self._min_interval = min_interval
+        self._show_after = show_after
         self._clock = clock
         self._lock = threading.Lock()
         self._stages: dict[tuple[str, int], _Stage] = {}
@@ -95,15 +98,39 @@ class ConsoleProgress:
         # job's stages from where the previous job's ended, as Spark's ids read.
         self._offsets: dict[str, int] = {}
         self._next_id = 0
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def __call__(self, event: Event) -> None:
         with self._lock:
             self._on_event(event)
 
+    def start(self, interval: float = 0.2) -> None:
+        """On a terminal, redraw every ``interval`` s as Spark does, so that a stage whose
+        tasks take long still shows its bar (events alone would leave it blank)."""
+        if self._tty and self._ticker is None:
+            self._ticker = threading.Thread(
+                target=self._tick_loop, args=(interval,), name="sparkless-progress", daemon=True
+            )
+            self._ticker.start()
+
+    def tick(self) -> None:
+        """One timed redraw (what the ticker thread does)."""
+        with self._lock:
+            self._draw(force=False)
+
     def close(self) -> None:
-        """Erase a bar still on screen (the job was cut short)."""
+        """Stop redrawing and erase a bar still on screen (the job was cut short)."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         with self._lock:
             self._clear()
+
+    def _tick_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.tick()
 
     def _display_id(self, job_id: str, stage_id: int) -> int:
         if job_id not in self._offsets:
@@ -117,7 +144,9 @@ class ConsoleProgress:
             self._display_id(event.job_id, max(event.num_stages - 1, 0))
         elif isinstance(event, StageSubmitted):
             shown = self._display_id(event.job_id, event.stage_id)
-            self._stages[(event.job_id, event.stage_id)] = _Stage(shown, event.num_tasks)
+            self._stages[(event.job_id, event.stage_id)] = _Stage(
+                shown, event.num_tasks, submitted=self._clock()
+            )
             self._draw(force=False)
         elif is_task_start(event):
             st = self._stages.get((getattr(event, "job_id", ""), event.stage_id))  # type: ignore[attr-defined]
@@ -163,7 +192,9 @@ class ConsoleProgress:
         if not force and now - self._last_draw < self._min_interval:
             return
         self._last_draw = now
-        stages = sorted(self._stages.values(), key=lambda s: s.stage_id)[:MAX_BARS]
+        # Like Spark, only stages running for a while: short ones would just flicker.
+        visible = [s for s in self._stages.values() if now - s.submitted >= self._show_after]
+        stages = sorted(visible, key=lambda s: s.stage_id)[:MAX_BARS]
         if not stages:
             self._clear()
             return

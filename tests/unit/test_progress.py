@@ -47,7 +47,7 @@ def test_render_bar_edges() -> None:
 
 def test_tty_redraws_with_carriage_return_and_clears_at_stage_end() -> None:
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=40, min_interval=0.0)
+    p = ConsoleProgress(out, tty=True, width=40, min_interval=0.0, show_after=0.0)
     p(JobStart("j1", "collect", 1))
     p(StageSubmitted("j1", 3, 40, "ResultStage 3"))
     for _ in range(12):
@@ -68,7 +68,9 @@ def test_tty_redraws_with_carriage_return_and_clears_at_stage_end() -> None:
 def test_tty_redraw_is_throttled() -> None:
     now = [0.0]
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=40, min_interval=0.1, clock=lambda: now[0])
+    p = ConsoleProgress(
+        out, tty=True, width=40, min_interval=0.1, show_after=0.0, clock=lambda: now[0]
+    )
     p(StageSubmitted("j1", 0, 100, "ResultStage 0"))
     draws = out.getvalue().count("\r")
     for _ in range(50):
@@ -81,7 +83,7 @@ def test_tty_redraw_is_throttled() -> None:
 
 def test_tty_concurrent_stages_share_the_line() -> None:
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=80, min_interval=0.0)
+    p = ConsoleProgress(out, tty=True, width=80, min_interval=0.0, show_after=0.0)
     p(StageSubmitted("j1", 0, 4, "ShuffleMapStage 0"))
     p(StageSubmitted("j1", 1, 2, "ShuffleMapStage 1"))
     p(_task(1))
@@ -111,7 +113,7 @@ def test_not_a_tty_prints_one_line_per_stage() -> None:
 
 def test_close_erases_a_bar_left_on_screen() -> None:
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0)
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0, show_after=0.0)
     p(StageSubmitted("j1", 0, 4, "ResultStage 0"))
     p.close()
     assert out.getvalue().endswith("\r" + " " * 30 + "\r")
@@ -121,7 +123,7 @@ def test_close_erases_a_bar_left_on_screen() -> None:
 
 def test_events_of_unknown_stages_are_ignored() -> None:
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0)
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0, show_after=0.0)
     p(_task(9))
     assert out.getvalue() == ""
 
@@ -167,9 +169,35 @@ def test_stage_numbers_run_on_across_jobs_like_spark() -> None:
 
 def test_tty_bar_shows_the_app_wide_stage_number() -> None:
     out = io.StringIO()
-    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0)
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0, show_after=0.0)
     p(JobStart("a", "count", 2))
     p(JobEnd("a", True, 0.1))
     p(JobStart("b", "collect", 1))
     p(StageSubmitted("b", 0, 4, "ResultStage 0"))
     assert out.getvalue().split("\r")[-1].startswith("[Stage 2:")
+
+
+def test_tty_short_stages_are_not_drawn_and_the_ticker_redraws() -> None:
+    now = [0.0]
+    out = io.StringIO()
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0, clock=lambda: now[0])
+    p(StageSubmitted("j1", 0, 2, "ResultStage 0"))
+    p(_task(0))
+    assert out.getvalue() == ""  # younger than 0.5 s, as in Spark
+    now[0] = 0.6
+    p.tick()  # no event, but the timer shows the long-running stage
+    assert out.getvalue() == "\r[Stage 0:======>      (1 / 2)]"
+    p(StageCompleted("j1", 0, 2, 0.7))
+    assert out.getvalue().endswith("\r" + " " * 30 + "\r")
+
+
+def test_ticker_thread_starts_only_on_a_terminal_and_stops_on_close() -> None:
+    piped = ConsoleProgress(io.StringIO(), tty=False)
+    piped.start(0.01)
+    assert piped._ticker is None
+    out = io.StringIO()
+    p = ConsoleProgress(out, tty=True, width=30, min_interval=0.0, show_after=0.0)
+    p.start(0.01)
+    p(StageSubmitted("j1", 0, 2, "ResultStage 0"))
+    p.close()
+    assert p._ticker is None and out.getvalue().endswith("\r")
