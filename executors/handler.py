@@ -23,7 +23,7 @@ from executors.files import write_files
 from shuffle.arrow_io import ipc_to_table, schema_from_b64, schema_to_b64, write_options
 from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
-from shuffle.writer import write_map_output
+from shuffle.writer import default_codec, write_map_output
 from storage import BlockStore, open_store
 
 THREADS_CONF = "spark.sparkless.task.threads"
@@ -59,14 +59,19 @@ def warm() -> None:
             con.unregister("__sparkless_warm")
 
 
-def io_codec(conf: Mapping[str, str]) -> str | None:
+def io_codec(conf: Mapping[str, str], store: BlockStore) -> str | None:
     """Arrow IPC codec for shuffle and result blocks, from Spark's own settings.
 
-    Arrow IPC offers LZ4 and ZSTD; Spark's snappy/lzf (no IPC equivalent) fall back to LZ4.
+    Unset, the store decides (``shuffle.writer.default_codec``: none on local disk, where
+    LZ4 measured slower, LZ4 over a network). Arrow IPC offers LZ4 and ZSTD; Spark's
+    snappy/lzf (no IPC equivalent) fall back to LZ4.
     """
     if str(conf.get("spark.shuffle.compress", "true")).lower() == "false":
         return None
-    codec = str(conf.get("spark.io.compression.codec", "lz4")).lower()
+    codec = conf.get("spark.io.compression.codec")
+    if codec is None:
+        return default_codec(store)
+    codec = str(codec).lower()
     return codec if codec in ("lz4", "zstd") else "lz4"
 
 
@@ -103,7 +108,7 @@ def write_shuffle(
         table,
         pids,
         n,
-        io_codec(event.get("conf") or {}),
+        io_codec(event.get("conf") or {}, store),
     )
     return {
         "key": status.key,
@@ -122,7 +127,7 @@ def write_result(
     reader = con.sql(sql).to_arrow_reader(RESULT_BATCH_ROWS)
     sink = pa.BufferOutputStream()
     rows = 0
-    options = write_options(io_codec(event.get("conf") or {}))
+    options = write_options(io_codec(event.get("conf") or {}, store))
     with ipc.new_stream(sink, reader.schema, options=options) as writer:
         for batch in reader:
             writer.write_batch(batch)

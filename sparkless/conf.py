@@ -48,7 +48,6 @@ DEFAULTS: dict[str, str] = {
     "spark.connect.session.planCompression.defaultAlgorithm": "NONE",
     "spark.sparkless.platform": "local",
     "spark.sparkless.store": "",  # empty: a directory under the server's work dir
-    "spark.sparkless.compression": "lz4",
 }
 
 # Settings fixed at server start (Spark: static or core configs).

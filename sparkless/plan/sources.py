@@ -249,8 +249,10 @@ def _infer_csv_types(
     for c in cols:
         q = f'"{c}"'
         checks.append(
-            f"bool_and({q} IS NULL OR TRY_CAST({q} AS INTEGER) IS NOT NULL), "
-            f"bool_and({q} IS NULL OR TRY_CAST({q} AS BIGINT) IS NOT NULL), "
+            f"bool_and({q} IS NULL OR (regexp_full_match(trim({q}), '[+-]?[0-9]+') "
+            f"AND TRY_CAST({q} AS INTEGER) IS NOT NULL)), "
+            f"bool_and({q} IS NULL OR (regexp_full_match(trim({q}), '[+-]?[0-9]+') "
+            f"AND TRY_CAST({q} AS BIGINT) IS NOT NULL)), "
             f"bool_and({q} IS NULL OR TRY_CAST({q} AS DOUBLE) IS NOT NULL), "
             f"bool_and({q} IS NULL OR lower({q}) IN ('true', 'false')), "
             f"bool_and({q} IS NULL OR regexp_full_match({q}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
