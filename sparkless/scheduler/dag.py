@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -86,6 +86,7 @@ class DAGScheduler:
         self.stages: dict[int, StageState] = {}
         self._next_stage_id = 0
         self.metrics: dict[str, float] = {"tasks": 0, "failed_attempts": 0, "stages": 0}
+        self._attempts: dict[tuple[int, int], int] = {}
 
     # ---- public ------------------------------------------------------------------
 
@@ -137,8 +138,9 @@ class DAGScheduler:
         waiting[RESULT] = self.phys.result
         complete: set[int] = set()
         running: dict[Future, tuple[StageState, TaskSpec]] = {}
+        # Tasks held back until lost map outputs they read are recomputed.
+        blocked: list[tuple[StageState, TaskSpec]] = []
         next_result = 0
-        result_done: dict[int, dict[str, Any]] = {}
         while True:
             for key in sorted(list(waiting), key=lambda k: (k == RESULT, k)):
                 if self._deps(waiting[key]) <= complete:
@@ -147,16 +149,18 @@ class DAGScheduler:
                         running[self._launch(stage, task)] = (stage, task)
                     if not stage.tasks:
                         self._finish_stage(stage, complete)
+            for item in [b for b in blocked if self._deps(b[0].groups) <= complete]:
+                blocked.remove(item)
+                running[self._launch(*item)] = item
             if RESULT in self.stages:
                 rs = self.stages[RESULT]
                 while next_result in rs.done:
                     yield next_result, rs.done[next_result]
-                    result_done[next_result] = rs.done[next_result]
                     next_result += 1
-                if len(result_done) == len(rs.tasks):
+                if next_result == len(rs.tasks):
                     return
             if not running:
-                if waiting:
+                if waiting or blocked:
                     raise JobFailed("Internal error: stages wait on shuffles nobody computes.")
                 continue
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -167,9 +171,48 @@ class DAGScheduler:
                     self._task_ok(stage, task, outcome)
                     if len(stage.done) == len(stage.tasks):
                         self._finish_stage(stage, complete)
-                else:
-                    retry = self._task_failed(stage, task, outcome)
-                    running[self._launch(stage, retry)] = (stage, retry)
+                    continue
+                lost = self._lost_map_output(outcome)
+                if lost is not None:
+                    map_stage, map_task = lost
+                    self._on_fetch_failure(stage, task, map_stage, map_task, complete)
+                    running[self._launch(map_stage, map_task)] = (map_stage, map_task)
+                    blocked.append((stage, replace(task, attempt=task.attempt + 1)))
+                    continue
+                retry = self._task_failed(stage, task, outcome)
+                running[self._launch(stage, retry)] = (stage, retry)
+
+    def _lost_map_output(self, outcome: dict[str, Any]) -> tuple[StageState, TaskSpec] | None:
+        """For a fetch failure: the map stage and a new attempt of the task whose output is lost."""
+        key = (outcome.get("error", {}).get("fetch_failed") or {}).get("key")
+        if key is None:
+            return None
+        for stage in self.stages.values():
+            for partition, out in stage.done.items():
+                if out.get("key") == key:
+                    original = stage.tasks[partition]
+                    attempt = max(original.attempt, self._attempts.get((stage.key, partition), 0)) + 1
+                    self._attempts[(stage.key, partition)] = attempt
+                    return stage, replace(original, attempt=attempt)
+        return None
+
+    def _on_fetch_failure(
+        self, stage: StageState, task: TaskSpec, map_stage: StageState, map_task: TaskSpec,
+        complete: set[int],
+    ) -> None:
+        """Spark's FetchFailed: unregister the lost output, recompute it, then retry the reader."""
+        self.metrics["fetch_failures"] = self.metrics.get("fetch_failures", 0) + 1
+        self.metrics["recomputed_map_tasks"] = self.metrics.get("recomputed_map_tasks", 0) + 1
+        if self.metrics["fetch_failures"] > 4 * max(1, len(self.stages)):
+            raise JobFailed(
+                f"Job aborted: stage {stage.stage_id} failed to fetch shuffle output too many times."
+            )
+        map_stage.done.pop(map_task.partition, None)
+        complete.discard(map_stage.key)
+        self.bus.post(
+            ev.TaskEnd(self.job_id, stage.stage_id, task.partition, task.attempt, False, 0.0,
+                       error="fetch failed: recomputing lost map output")
+        )
 
     def _submit_stage(self, key: int, groups: list[Group]) -> StageState:
         stage = StageState(key, self._next_stage_id, groups, started=time.perf_counter())
