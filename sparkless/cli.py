@@ -132,6 +132,24 @@ def cmd_server(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, got {args.port}")
 
+    done = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        done.set()
+
+    # Installed before the slow start-up (imports, sandboxes) so that a stop requested
+    # meanwhile still ends cleanly, once the server is up, with status 0.
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _serve(args, token, conf, done)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(
+    args: argparse.Namespace, token: str | None, conf: dict[str, str], done: threading.Event
+) -> int:
     server = _make_server(args.host, args.port, token, conf, args.store)
     try:
         port = server.start()
@@ -141,28 +159,19 @@ def cmd_server(args: argparse.Namespace) -> int:
         print(f"sparkless server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
 
-    done = threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        done.set()
-
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-
     def _wait() -> None:
         server.wait()
         done.set()
 
-    threading.Thread(target=_wait, name="sparkless-server-wait", daemon=True).start()
     try:
-        print(
-            f"sparkless: Spark Connect server listening on {endpoint(args.host, port)}", flush=True
-        )
+        threading.Thread(target=_wait, name="sparkless-server-wait", daemon=True).start()
+        if not done.is_set():
+            ready = f"sparkless: Spark Connect server listening on {endpoint(args.host, port)}"
+            print(ready, flush=True)
         while not done.wait(0.5):  # a bounded wait keeps signal handlers responsive
             pass
     finally:
         server.stop(grace=5.0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
 
 
