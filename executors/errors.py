@@ -23,6 +23,8 @@ FETCH_FAILED_EXCEPTION = "org.apache.spark.shuffle.FetchFailedException"
 # error class -> (JVM exception class, SQLSTATE), from Spark's error-conditions.json.
 ERROR_CLASSES: dict[str, tuple[str, str]] = {
     "DIVIDE_BY_ZERO": ("org.apache.spark.SparkArithmeticException", "22012"),
+    "REMAINDER_BY_ZERO": ("org.apache.spark.SparkArithmeticException", "22012"),
+    "INTERVAL_DIVIDED_BY_ZERO": ("org.apache.spark.SparkArithmeticException", "22012"),
     "ARITHMETIC_OVERFLOW": ("org.apache.spark.SparkArithmeticException", "22003"),
     "CAST_OVERFLOW": ("org.apache.spark.SparkArithmeticException", "22003"),
     "NUMERIC_VALUE_OUT_OF_RANGE": ("org.apache.spark.SparkArithmeticException", "22003"),

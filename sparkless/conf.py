@@ -82,12 +82,15 @@ class SessionConf:
 
     def __init__(self, base: dict[str, str] | None = None) -> None:
         self._lock = threading.Lock()
-        self._values: dict[str, str] = dict(base or {})
+        self._base: dict[str, str] = dict(base or {})  # the server's --conf; unset returns here
+        self._values: dict[str, str] = {}
 
     def get(self, key: str, default: str | None = None) -> str | None:
         with self._lock:
             if key in self._values:
                 return self._values[key]
+        if key in self._base:
+            return self._base[key]
         if key == "spark.sql.session.timeZone":
             return default_time_zone()
         return DEFAULTS.get(key, default)
@@ -102,16 +105,18 @@ class SessionConf:
 
     def is_set(self, key: str) -> bool:
         with self._lock:
-            return key in self._values
+            return key in self._values or key in self._base
 
     def items(self, prefix: str = "") -> list[tuple[str, str]]:
-        merged = {**DEFAULTS, "spark.sql.session.timeZone": default_time_zone()}
+        merged = {**DEFAULTS, "spark.sql.session.timeZone": default_time_zone(), **self._base}
         with self._lock:
             merged.update(self._values)
         return sorted((k, v) for k, v in merged.items() if k.startswith(prefix))
 
     def is_modifiable(self, key: str) -> bool:
-        return key.startswith("spark.") and not key.startswith(STATIC_PREFIXES)
+        """Spark: runtime SQL settings are; static and core ones (and unknown keys) are not."""
+        known = key in DEFAULTS or key.startswith(("spark.sql.", "spark.sparkless."))
+        return known and not key.startswith(STATIC_PREFIXES)
 
     # Typed accessors the planner uses.
     def get_bool(self, key: str) -> bool:

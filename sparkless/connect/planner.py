@@ -261,7 +261,10 @@ def _batches(table: pa.Table, max_rows: int, max_bytes: int):
 def _arrow_response(data: pa.Table | pa.RecordBatch, offset: int) -> pb.ExecutePlanResponse:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, data.schema) as w:
-        if isinstance(data, pa.Table):
+        if isinstance(data, pa.Table) and data.num_rows == 0:
+            # One zero-row batch: the client needs a batch to learn the (empty) result.
+            w.write_batch(pa.RecordBatch.from_pylist([], schema=data.schema))
+        elif isinstance(data, pa.Table):
             w.write_table(data)
         else:
             w.write_batch(data)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 from pyspark.sql.connect.proto import relations_pb2 as pb
-from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
 from pyspark.sql.types import StructType, _parse_datatype_json_string
 from sqlglot import exp
 
@@ -170,15 +169,19 @@ class RelationConverter:
         return self.convert(r.input)  # hints are advice; the planner decides
 
     def _repartition(self, r: pb.Repartition) -> ir.Plan:
-        return self.convert(r.input)
+        return ir.Repartition(self.convert(r.input), r.num_partitions, [])
 
-    def _to_schema(self, r: pb.ToSchema) -> ir.Plan:
+    def _repartition_by_expression(self, r: pb.RepartitionByExpression) -> ir.Plan:
         child = self.convert(r.input)
-        schema = proto_schema_to_pyspark_data_type(r.schema)
-        assert isinstance(schema, StructType)
-        exprs = [exp.alias_(exp.cast(exp.column(f.name, quoted=True), "x"), f.name) for f in schema.fields]
-        del exprs
-        raise unsupported("DataFrame.to(schema)")
+        n = r.num_partitions if r.HasField("num_partitions") else None
+        scope = self.b.a.scope(child)
+        exprs = [to_sql(e) for e in r.partition_exprs]
+        if any(isinstance(e, exp.Ordered) for e in exprs):
+            from sparkless.errors import unsupported as _unsupported
+
+            raise _unsupported("repartitionByRange")
+        keys = [self.b.a.resolve(e, scope).expr for e in exprs]
+        return ir.Repartition(child, n, keys)
 
     # ---- binary ------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class Shuffled:
     frag: Frag
     shuffle_ids: list[int]
     num_partitions: int
+    adaptive: bool = True  # may reduce partitions be coalesced (not for repartition(n))
 
 
 Group = Fixed | Shuffled
@@ -213,6 +214,15 @@ class PhysicalPlanner:
         on = ", ".join(keys)
         return wrap([part], lambda s: f"SELECT DISTINCT ON ({on}) {cols(p.output)} FROM ({s}) AS t")
 
+    def _compile_Repartition(self, p: ir.Repartition) -> list[Group]:
+        child = self.compile(p.child)
+        keys = [k.sql("duckdb") for k in p.keys]
+        kind = {"kind": "hash"} if keys else {"kind": "round_robin"}
+        part = self.exchange(child, p.output, kind, keys, "Repartition", num_partitions=p.num_partitions)
+        if p.num_partitions is not None:
+            part.adaptive = False
+        return [part]
+
     def _compile_Sort(self, p: ir.Sort) -> list[Group]:
         order = ", ".join(
             f"{k.expr.sql('duckdb')} {'ASC' if k.ascending else 'DESC'} "
@@ -276,12 +286,15 @@ class PhysicalPlanner:
         key_sql: list[str],
         description: str,
         like: Shuffled | None = None,
+        num_partitions: int | None = None,
     ) -> Shuffled:
         """A shuffle of ``parts`` on ``key_sql``; returns the reduce-side template."""
         sid = next(self._shuffle_ids)
         n = 1 if partitioning["kind"] == "single" else self.shuffle_partitions
         if like is not None:
             n = like.num_partitions
+        elif num_partitions is not None:
+            n = num_partitions
         by_col = {a.col: a for a in attrs}
         extra_keys = [(i, k) for i, k in enumerate(key_sql) if k not in by_col]
         extra_types = self.oracle.duck_types([k for _, k in extra_keys], attrs) if extra_keys else ()

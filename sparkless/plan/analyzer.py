@@ -134,7 +134,7 @@ class Analyzer:
         r = self.resolve(e, scope)
         if r.attr is not None:
             return NamedExpr(r.expr, r.attr)
-        dtype = self.type_of(r.expr, scope)
+        dtype = refine_type(r.expr, self.type_of(r.expr, scope))
         return NamedExpr(r.expr, Attribute(r.name, dtype, r.nullable))
 
     def condition(self, e: exp.Expression, scope: Scope) -> exp.Expression:
@@ -267,6 +267,13 @@ def nullability(e: exp.Expression) -> bool:
         return default is None or any(nullability(b) for b in [*branches, default])
     children = [c for c in e.iter_expressions() if not isinstance(c, exp.DataType)]
     return any(nullability(c) for c in children)
+
+
+def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
+    """What DuckDB's types cannot say: e.g. collect_list's elements are never null."""
+    if isinstance(dtype, ArrayType) and e.meta.get("contains_null") is False:
+        return ArrayType(dtype.elementType, False)
+    return dtype
 
 
 def is_aggregate(e: exp.Expression) -> bool:

@@ -14,7 +14,14 @@ from sqlglot import exp
 
 from sparkless.errors import AnalysisException
 from sparkless.plan import ir
-from sparkless.plan.analyzer import Analyzer, Scope, cast_sql, is_aggregate, nullability
+from sparkless.plan.analyzer import (
+    Analyzer,
+    Scope,
+    cast_sql,
+    is_aggregate,
+    nullability,
+    refine_type,
+)
 from sparkless.plan.types import duckdb_type_sql, spark_type_from_arrow, spark_type_from_duckdb
 
 
@@ -149,7 +156,7 @@ class PlanBuilder:
             if r.attr is not None and any(r.attr.id == k.attr.id for k in key_named):
                 outputs.append(ir.NamedExpr(r.expr, r.attr))
                 continue
-            attr = ir.Attribute(r.name, spark_type_from_duckdb(t), r.nullable)
+            attr = ir.Attribute(r.name, refine_type(r.expr, spark_type_from_duckdb(t)), r.nullable)
             outputs.append(ir.NamedExpr(r.expr, attr))
         # Spark's output for groupBy(keys).agg(aggs) is keys then aggs; for a SQL
         # SELECT the caller passes the select list as `aggs` and no separate keys.

@@ -28,16 +28,26 @@ DIVIDE_BY_ZERO = (
 )
 
 
+REMAINDER_BY_ZERO = (
+    "[REMAINDER_BY_ZERO] Remainder by zero. Use `try_mod` to tolerate divisor being 0 and "
+    'return NULL instead. If necessary set "spark.sql.ansi.enabled" to "false" to bypass '
+    "this error."
+)
+
+
 def runtime_error(message: str) -> exp.Expression:
     """DuckDB's ``error()``: the task maps the bracketed class back to Spark's exception."""
     return exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
 
 
-def _guard_zero(e: exp.Expression, analyzer: Analyzer) -> exp.Expression:
+def _guard_zero(e: exp.Expression, analyzer: Analyzer, message: str = DIVIDE_BY_ZERO) -> exp.Expression:
+    """Spark: x / 0 raises under ANSI, else NULL. DuckDB evaluates both CASE branches,
+    so the division itself divides by NULLIF(divisor, 0)."""
     divisor = e.expression
-    on_zero = runtime_error(DIVIDE_BY_ZERO) if analyzer.conf.ansi else exp.null()
+    on_zero = runtime_error(message) if analyzer.conf.ansi else exp.null()
+    e.set("expression", exp.Nullif(this=divisor.copy(), expression=exp.Literal.number(0)))
     out = exp.Case(
-        ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)), true=on_zero)],
+        ifs=[exp.If(this=exp.EQ(this=divisor, expression=exp.Literal.number(0)), true=on_zero)],
         default=e,
     )
     if not analyzer.conf.ansi:
@@ -57,7 +67,7 @@ def _div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
 
 
 def _mod(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
-    return _guard_zero(e, analyzer)
+    return _guard_zero(e, analyzer, REMAINDER_BY_ZERO)
 
 
 def _int_div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
@@ -124,6 +134,7 @@ def _collect(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Express
     )
     out = exp.Coalesce(this=inner, expressions=[exp.Array(expressions=[])])
     out.meta["nullable"] = False
+    out.meta["contains_null"] = False  # Spark: array<T> with containsNull = false
     return out
 
 
@@ -137,7 +148,16 @@ def _stddev(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
 
 
 def _first(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
-    return exp.Anonymous(this="first", expressions=[_agg_arg(e)])
+    ignore_nulls = e.args.get("expression")
+    name = "any_value" if isinstance(ignore_nulls, exp.Boolean) and ignore_nulls.this else "first"
+    return exp.Anonymous(this=name, expressions=[_agg_arg(e)])
+
+
+def _ignore_nulls(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    inner = e.this
+    if isinstance(inner, exp.Anonymous) and str(inner.this).lower() == "first":
+        return exp.Anonymous(this="any_value", expressions=list(inner.expressions))
+    return e
 
 
 def _agg_arg(e: exp.Expression) -> exp.Expression:
@@ -192,6 +212,7 @@ TRANSLATORS: dict[type[exp.Expression], Translator] = {
     exp.Stddev: _stddev,
     exp.StddevSamp: _stddev,
     exp.First: _first,
+    exp.IgnoreNulls: _ignore_nulls,
     exp.Anonymous: _anonymous,
     exp.In: _in,
 }

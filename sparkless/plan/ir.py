@@ -305,6 +305,26 @@ class Distinct(Plan):
 
 
 @dataclass(eq=False)
+class Repartition(Plan):
+    """``repartition(n[, cols])``: an exchange the user asked for, kept as asked."""
+
+    child: Plan
+    num_partitions: int | None
+    keys: list[exp.Expression]
+
+    def __post_init__(self) -> None:
+        self.children = (self.child,)
+
+    @property
+    def output(self) -> list[Attribute]:
+        return self.child.output
+
+    def describe(self) -> str:
+        keys = ", ".join(k.sql("duckdb") for k in self.keys)
+        return f"Repartition {self.num_partitions} [{keys}]"
+
+
+@dataclass(eq=False)
 class Alias(Plan):
     """``df.alias("t")`` / ``FROM x AS t``: same columns, a new qualifier."""
 

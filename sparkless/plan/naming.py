@@ -53,7 +53,7 @@ def spark_name(e: exp.Expression) -> str:
         return "true" if e.this else "false"
     if isinstance(e, exp.Literal):
         return str(e.this)
-    if isinstance(e, exp.Paren):
+    if isinstance(e, (exp.Paren, exp.IgnoreNulls)):
         return spark_name(e.this)
     op = _BINARY.get(type(e))
     if op is not None:

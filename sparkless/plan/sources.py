@@ -132,8 +132,11 @@ def read(
     if schema is not None:
         fields = list(schema.fields)
         select = []
-        for f in fields:
-            src = _match(source_types, f.name)
+        for i, f in enumerate(fields):
+            if fmt == "csv":  # Spark maps a CSV schema by position
+                src = source_types[i][0] if i < len(source_types) else None
+            else:
+                src = _match(source_types, f.name)
             if src is None:
                 select.append(f"CAST(NULL AS {duckdb_type_sql(f.dataType)})")
             else:

@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from sparkless.connect.expressions import parse_error
-from sparkless.errors import unsupported
+from sparkless.errors import ParseException, unsupported
 from sparkless.plan import ir
 from sparkless.plan.analyzer import is_aggregate
 
@@ -29,7 +29,16 @@ def parse_statement(text: str) -> exp.Expression:
         raise parse_error(text, e) from None
     if len(statements) != 1:
         raise unsupported("More than one SQL statement in one spark.sql call")
-    return statements[0]
+    stmt = statements[0]
+    if not isinstance(stmt, (exp.Query, exp.Create, exp.Drop, exp.Insert, exp.Command, exp.Describe)):
+        first = text.strip().split()[0] if text.strip() else ""
+        raise ParseException(
+            f"Syntax error at or near '{first}'. (line 1, pos 0)\n\n== SQL ==\n{text}\n^^^\n",
+            "PARSE_SYNTAX_ERROR",
+            sql_state="42601",
+            parameters={"error": f"'{first}'", "hint": ""},
+        )
+    return stmt
 
 
 class SqlPlanner:
@@ -67,6 +76,8 @@ class SqlPlanner:
         raise unsupported(f"The SQL statement {type(node).__name__}")
 
     def _source(self, node: exp.Expression) -> ir.Plan:
+        if isinstance(node, exp.Table) and isinstance(node.this, (exp.Anonymous, exp.Func)):
+            return self._table_function(node)
         if isinstance(node, exp.Table):
             name = node.name
             if not node.args.get("db") and name.lower() in self.ctes:
@@ -80,6 +91,22 @@ class SqlPlanner:
             plan = self.plan(node.this)
             return ir.Alias(plan, node.alias) if node.alias else plan
         raise unsupported(f"FROM {type(node).__name__}")
+
+    def _table_function(self, node: exp.Table) -> ir.Plan:
+        fn = node.this
+        name = (fn.name if isinstance(fn, exp.Anonymous) else fn.key).lower()
+        if name != "range":
+            raise unsupported(f"The table-valued function {name}()")
+        args = [int(a.this) if not isinstance(a, exp.Neg) else -int(a.this.this) for a in fn.expressions]
+        start, end, step, parts = 0, 0, 1, None
+        if len(args) == 1:
+            end = args[0]
+        elif len(args) >= 2:
+            start, end = args[0], args[1]
+            step = args[2] if len(args) > 2 else 1
+            parts = args[3] if len(args) > 3 else None
+        plan = self.b.range(start, end, step, parts)
+        return ir.Alias(plan, node.alias) if node.alias else plan
 
     def _select(self, node: exp.Select) -> ir.Plan:
         from_ = node.args.get("from_") or node.args.get("from")

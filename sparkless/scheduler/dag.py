@@ -256,7 +256,7 @@ class DAGScheduler:
             and self.conf.get("spark.sql.adaptive.coalescePartitions.enabled", "true").lower()
             == "true"
         )
-        if n <= 1 or not adaptive:
+        if n <= 1 or not adaptive or not g.adaptive:
             return [(r, r + 1) for r in range(n)]
         sizes = [0] * n
         for sid in g.shuffle_ids:
