@@ -48,13 +48,27 @@ def test_session_ids_differ(new_session):
     assert a.session_id != b.session_id
 
 
-def test_conf_set_get_unset(new_session):
+def test_conf_set_get_unset(compare, new_session):
     s = new_session()
-    default = s.conf.get(KEY)
+    with classic_mode():
+        o = compare.oracle.newSession()  # same launch-time conf as the oracle, own settings
+        o.conf.set(KEY, "11")
+        o_set = o.conf.get(KEY)
+        o.conf.unset(KEY)
+        o_unset = o.conf.get(KEY)  # Spark: the SQLConf default, not the launch-time value
     s.conf.set(KEY, "11")
-    assert s.conf.get(KEY) == "11"
+    assert s.conf.get(KEY) == o_set == "11"
     s.conf.unset(KEY)
-    assert s.conf.get(KEY) == default
+    assert s.conf.get(KEY) == o_unset
+
+
+def test_conf_unset_custom_key(new_session):
+    s = new_session()
+    key = "spark.e2e.unset." + uuid.uuid4().hex
+    s.conf.set(key, "x")
+    assert s.conf.get(key) == "x"
+    s.conf.unset(key)
+    assert s.conf.get(key, "gone") == "gone"
 
 
 def test_conf_server_defaults_from_command_line(new_session):
@@ -174,11 +188,11 @@ def test_token_server_accepts_the_token(token_server):
                                  "sc://localhost:{port}/;token=wrong-token"])
 def test_token_server_refuses_without_the_right_token(token_server, url):
     s = connect_builder(url.format(port=token_server.port)).create()
-    with pytest.raises(Exception) as ei:
+    with pytest.raises(PySparkException) as ei:
         s.range(5).count()
     text = f"{type(ei.value).__name__}: {ei.value}".lower()
     assert "unauthenticated" in text or "token" in text or "auth" in text, text
-    with pytest.raises(Exception):
+    with pytest.raises(PySparkException):
         s.sql("SELECT 1").collect()
 
 
@@ -186,7 +200,7 @@ def test_token_from_environment(tmp_path):
     server = start_server(tmp_path, env={"SPARKLESS_AUTH_TOKEN": TOKEN})
     try:
         bad = connect_builder(f"sc://localhost:{server.port}").create()
-        with pytest.raises(Exception):
+        with pytest.raises(PySparkException):
             bad.range(1).count()
         good = connect_builder(f"sc://localhost:{server.port}/;token={TOKEN}").create()
         assert good.range(2).count() == 2
