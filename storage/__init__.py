@@ -24,6 +24,7 @@ from storage.base import (
 
 STORES: dict[str, str] = {
     "file": "storage.file.store:LocalDirStore",
+    "s3": "storage.s3.store:S3Store",
 }
 
 _cache: dict[tuple[int, str], BlockStore] = {}
