@@ -24,6 +24,7 @@ from storage.base import (
 
 STORES: dict[str, str] = {
     "file": "storage.file.store:LocalDirStore",
+    "crail": "storage.crail.store:CrailStore",
     "redis": "storage.redisstore.store:RedisStore", "rediss": "storage.redisstore.store:RedisStore",
     "s3": "storage.s3.store:S3Store",
 }
