@@ -275,10 +275,10 @@ def connect_builder(url: str):
 
 @pytest.fixture(scope="session")
 def spark(sparkless_server: ServerProcess, oracle):  # oracle first: see module docstring
-    os.environ[_MODE_VAR] = "1"
-    session = connect_builder(sparkless_server.url).getOrCreate()
+    with connect_mode():
+        session = connect_builder(sparkless_server.url).getOrCreate()
     yield session
-    with contextlib.suppress(Exception):
+    with connect_mode(), contextlib.suppress(Exception):
         session.stop()
 
 
@@ -559,13 +559,6 @@ class Compare:
 @pytest.fixture
 def compare(spark, oracle) -> Compare:
     return Compare(spark, oracle)
-
-
-@pytest.fixture(autouse=True)
-def _connect_mode_by_default(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Tests run in Connect mode unless they switch to the oracle explicitly."""
-    with connect_mode():
-        yield
 
 
 def wait_port_closed(port: int, timeout: float = 10.0) -> bool:  # used by lifecycle tests

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import connect_mode
 from tests.e2e.data import PEOPLE, PEOPLE_COLUMNS
 
 
@@ -47,3 +48,10 @@ def datadir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with open(d / "csv_dir" / f"part-{i}.csv", "w") as f:
             f.write("k,v\n" + "".join(f"{i},{i * 10 + j}\n" for j in range(5)))
     return d
+
+
+@pytest.fixture(autouse=True)
+def _connect_mode_by_default():
+    """e2e tests run in Connect mode unless they switch to the oracle explicitly."""
+    with connect_mode():
+        yield
