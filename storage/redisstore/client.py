@@ -82,9 +82,17 @@ def make_pool(config: RedisConfig) -> redis.ConnectionPool:
     return redis.BlockingConnectionPool(**kwargs)
 
 
+def _server_message(error: Exception) -> str:
+    """The server's own words, without redis-py's "Command # 3 (SET ...) of pipeline
+    caused error:" preamble (which would dump the command's arguments)."""
+    text = str(error)
+    return text.rpartition("caused error: ")[2] if "of pipeline caused error: " in text else text
+
+
 def _full(uri: str, key: str, error: Exception) -> StoreFull:
     return StoreFull(
-        f"Redis store {uri} is full: the server refused to write {key!r} ({error}). "
+        f"Redis store {uri} is full: the server refused to write {key!r} "
+        f"(OOM {_server_message(error).rstrip('.')}). "
         "Raise the server's maxmemory (CONFIG SET maxmemory ...), free memory on it, or run "
         "the job with another store (spark.sparkless.store=s3://... or file://...).",
         store=uri,
@@ -100,8 +108,10 @@ def translated(uri: str, key: str, retries: int) -> Iterator[None]:
     except StoreError:
         raise
     except (*_PERMANENT, redis.exceptions.NoPermissionError) as e:
+        given = "a wrong password" if ":***@" in uri else "no password"
         raise StoreAuthError(
-            f"Redis store {uri} refused the credentials: {e}. Put the right password in the "
+            f"Redis store {uri} refused the connection ({given} in the store URI): "
+            f"{_server_message(e).rstrip('.')}. Put the right password in the "
             "store URI (redis://:PASSWORD@host:port/db or redis://USER:PASSWORD@host:port/db).",
             store=uri,
             key=key,
@@ -121,4 +131,5 @@ def translated(uri: str, key: str, retries: int) -> Iterator[None]:
             key=key,
         ) from e
     except redis.RedisError as e:
-        raise StoreError(f"Redis store {uri} failed on {key!r}: {e}", store=uri, key=key) from e
+        raise StoreError(f"Redis store {uri} failed on {key!r}: {_server_message(e)}",
+                         store=uri, key=key) from e

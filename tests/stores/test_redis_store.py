@@ -1,0 +1,339 @@
+"""RedisStore against a real Redis-compatible server on 127.0.0.1 (``redis_server.py``).
+
+Small chunk sizes make every chunking path run on small values. Request counts come from
+the store's own metrics (round trips) and from the server's INFO commandstats.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+
+from shuffle.reader import read_blocks
+from shuffle.writer import write_map_output
+from storage import (
+    BlockNotFound,
+    RangeRequest,
+    StoreError,
+    TransientStoreError,
+    close_stores,
+    open_store,
+)
+from storage.redisstore import RedisStore, StoreAuthError, StoreFull, parse_uri
+from tests.stores.redis_server import RedisServer
+
+CHUNK = 1000
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RedisServer]:
+    with RedisServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def store(server: RedisServer) -> Iterator[RedisStore]:
+    server.client().flushdb()
+    st = RedisStore.from_uri(f"{server.uri}?chunk_size={CHUNK}")
+    yield st
+    st.close()
+
+
+def redis_keys(server: RedisServer) -> list[bytes]:
+    return sorted(server.client().keys("*"))
+
+
+def command_calls(server: RedisServer, command: str) -> int:
+    stats = server.client().info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_uri_options_and_redaction() -> None:
+    cfg = parse_uri("rediss://alice:p%40ss@cache.example:6380/3?chunk_size=8MiB&retries=1")
+    assert (cfg.host, cfg.port, cfg.db, cfg.username, cfg.password, cfg.tls) == (
+        "cache.example", 6380, 3, "alice", "p@ss", True)
+    assert cfg.chunk_size == 8 << 20 and cfg.retries == 1
+    assert cfg.redacted_uri == "rediss://alice:***@cache.example:6380/3"
+    assert parse_uri("redis://:pw@h").redacted_uri == "redis://:***@h:6379/0"
+    for bad in ("redis://h/x", "redis://h?chunk_size=1GiB", "redis://h?bogus=1",
+                "redis://:pw@h?retries=x", "redis:///0"):
+        with pytest.raises(ValueError) as info:
+            parse_uri(bad)
+        assert "pw" not in str(info.value)
+
+
+def test_schemes_are_registered(server: RedisServer) -> None:
+    try:
+        assert isinstance(open_store(server.uri), RedisStore)
+        tls = open_store("rediss://:secret@127.0.0.1:1/0")  # no connection until first use
+        assert isinstance(tls, RedisStore) and tls.config.tls and "secret" not in tls.uri
+    finally:
+        close_stores()
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 10 * CHUNK + 7])
+def test_round_trip(store: RedisStore, size: int) -> None:
+    data = os.urandom(size)
+    store.put("job/a", data)
+    assert store.get("job/a") == data
+    assert store.size("job/a") == size
+    assert store.exists("job/a") and not store.exists("job/b")
+    assert list(store.list_prefix("job/")) == ["job/a"]
+
+
+def test_accepts_bytearray_and_memoryview(store: RedisStore) -> None:
+    store.put("x/ba", bytearray(b"abc" * 500))
+    store.put("x/mv", memoryview(pa.py_buffer(b"xyz" * 500)))
+    assert store.get_many(["x/ba", "x/mv"]) == [b"abc" * 500, b"xyz" * 500]
+
+
+def test_overwrite_between_sizes_leaves_no_garbage(store: RedisStore, server: RedisServer) -> None:
+    big, small = os.urandom(5 * CHUNK), b"small"
+    for value in (big, os.urandom(3 * CHUNK), small, big, small):
+        store.put("job/k", value)
+        assert store.get("job/k") == value
+    assert redis_keys(server) == [b"job/k"]
+    store.put("job/k", big)
+    assert len(redis_keys(server)) == 1 + 5  # header + chunks, the old value's are gone
+
+
+# --------------------------------------------------------------------------- ranges
+
+
+def test_ranged_gets_within_and_across_chunks(store: RedisStore, server: RedisServer) -> None:
+    data = os.urandom(10 * CHUNK + 123)
+    store.put("r/big", data)
+    store.put("r/small", data[:CHUNK])
+    cases = [(0, 1), (5, 100), (CHUNK - 1, 2), (CHUNK, CHUNK), (990, 3 * CHUNK),
+             (0, len(data)), (len(data) - 1, 1), (4 * CHUNK + 17, 0)]
+    for offset, length in cases:
+        assert store.get_range("r/big", offset, length) == data[offset : offset + length]
+    assert store.get_range("r/small", 10, 500) == data[10:510]
+
+    # Only the chunks a range touches are read: 2 of 11 here, plus the first round's
+    # GETRANGE of the plain key (empty: the value is chunked), sent with the header GET.
+    before = command_calls(server, "getrange")
+    assert store.get_range("r/big", 3 * CHUNK - 10, 20) == data[3 * CHUNK - 10 : 3 * CHUNK + 10]
+    assert command_calls(server, "getrange") - before == 1 + 2
+
+    with pytest.raises(StoreError, match="short read"):
+        store.get_range("r/big", len(data) - 5, 10)
+    with pytest.raises(StoreError, match="short read"):
+        store.get_range("r/small", CHUNK - 5, 10)
+    with pytest.raises(ValueError):
+        store.get_range("r/big", -1, 1)
+
+
+def test_overwrite_is_atomic_for_concurrent_readers(store: RedisStore) -> None:
+    """A reader sees one whole version, never chunks of two, while a writer flips the key
+    between two large values of different sizes and a small one."""
+    versions = [b"a" * (7 * CHUNK + 3), b"b" * (12 * CHUNK), b"c" * 50]
+    store.put("race/k", versions[0])
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for i in range(400):
+                store.put("race/k", versions[i % 3])
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            stop.set()
+
+    def reader(seen: list[bytes]) -> None:
+        try:
+            while not stop.is_set():
+                value = store.get("race/k")
+                assert value in versions, f"torn read: {len(value)} bytes {value[:1]!r}..."
+                head = store.get_ranges([RangeRequest("race/k", 0, 40)])[0]
+                assert head in (b"a" * 40, b"b" * 40, b"c" * 40)
+                seen.append(value[:1])
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    seen: list[bytes] = []
+    threads = [threading.Thread(target=writer)] + [
+        threading.Thread(target=reader, args=(seen,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[0]
+    assert seen
+
+
+# --------------------------------------------------------------------------- batching
+
+
+def test_get_many_and_get_ranges_are_pipelined(store: RedisStore) -> None:
+    values = {f"p/m{i}": os.urandom(200 + i) for i in range(64)}
+    for k, v in values.items():
+        store.put(k, v)
+    requests = [RangeRequest(k, 10, 100) for k in values]
+
+    before = store.metrics.requests
+    assert store.get_ranges(requests) == [v[10:110] for v in values.values()]
+    assert store.metrics.requests - before == 1  # one MULTI/EXEC for 64 slices
+
+    before = store.metrics.requests
+    assert [store.get_range(r.key, r.offset, r.length) for r in requests] == [
+        v[10:110] for v in values.values()]
+    assert store.metrics.requests - before == 64
+
+    before = store.metrics.requests
+    assert store.get_many(values) == list(values.values())
+    assert store.metrics.requests - before == 1
+
+    store.put("p/big", os.urandom(5 * CHUNK))  # chunked values add ONE round trip in all
+    before = store.metrics.requests
+    store.get_ranges(requests + [RangeRequest("p/big", 100, 3 * CHUNK)])
+    assert store.metrics.requests - before == 2
+    assert store.metrics.by_op["get_ranges"] == 2
+    assert store.metrics.bytes_read > 0 and store.metrics.bytes_written > 0
+
+
+def test_batched_read_of_a_missing_key_names_it(store: RedisStore) -> None:
+    store.put("p/a", b"1")
+    with pytest.raises(BlockNotFound) as info:
+        store.get_many(["p/a", "p/gone"])
+    assert info.value.key == "p/gone" and store.uri in str(info.value)
+
+
+# --------------------------------------------------------------------------- prefixes
+
+
+def test_list_and_delete_prefix_with_glob_characters(store: RedisStore, server: RedisServer) -> None:
+    mine = ["job[1]/a*b?/x", "job[1]/c\\d", "job[1]/big"]
+    decoys = ["job1/x", "job]/y", "jobs/z", "job[1"]  # would match an unescaped job[1]/*
+    for k in mine + decoys:
+        store.put(k, os.urandom(3 * CHUNK if "big" in k else 10))
+    assert list(store.list_prefix("job[1]/")) == sorted(mine)
+    assert list(store.list_prefix("job[1]/a*")) == ["job[1]/a*b?/x"]
+    assert store.delete_prefix("job[1]/") == 3
+    assert list(store.list_prefix("")) == sorted(decoys)
+    assert all(b"job[1]/" not in k for k in redis_keys(server))  # chunks went too
+    assert store.delete_prefix("job[1]/") == 0
+
+
+def test_delete_prefix_removes_chunks_of_a_crashed_put(store: RedisStore, server: RedisServer) -> None:
+    server.client().set("j/k\x00cdeadbeefdeadbeef:0", b"orphan")
+    store.put("j/k", b"v")
+    assert list(store.list_prefix("j/")) == ["j/k"]
+    assert store.delete_prefix("j/") == 1
+    assert redis_keys(server) == []
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_missing_key(store: RedisStore) -> None:
+    for call in (lambda: store.get("no/such"), lambda: store.get_range("no/such", 0, 1),
+                 lambda: store.size("no/such")):
+        with pytest.raises(BlockNotFound) as info:
+            call()
+        assert info.value.key == "no/such" and "no/such" in str(info.value)
+    assert not store.exists("no/such")
+    assert list(store.list_prefix("no/")) == []
+    with pytest.raises(ValueError):
+        store.put("bad\x00key", b"")
+
+
+def test_auth() -> None:
+    with RedisServer(password="s3cret-pw") as srv:
+        good = RedisStore.from_uri(srv.uri)
+        good.put("a", b"1")
+        assert good.get("a") == b"1"
+        for uri in (srv.uri.replace("s3cret-pw", "wrong"), srv.uri.replace(":s3cret-pw@", "")):
+            st = RedisStore.from_uri(uri)
+            with pytest.raises(StoreAuthError) as info:
+                st.get("a")
+            assert not isinstance(info.value, TransientStoreError)
+            message = str(info.value)
+            assert "s3cret" not in message and "wrong" not in message
+            assert f"127.0.0.1:{srv.port}" in message and "password" in message
+            st.close()
+        good.close()
+
+
+def test_server_down_is_transient() -> None:
+    srv = RedisServer().start()
+    st = RedisStore.from_uri(f"{srv.uri}?retries=2&backoff_cap=0.1&connect_timeout=2")
+    st.put("k", b"v")
+    srv.stop()
+    with pytest.raises(TransientStoreError) as info:
+        st.get("k")
+    assert f"127.0.0.1:{srv.port}" in str(info.value) and info.value.key == "k"
+    assert st.metrics.requests >= 2  # the failed attempt is counted
+    st.close()
+
+
+def test_unresponsive_server_times_out() -> None:
+    """A server that accepts connections but never answers: bounded by socket_timeout."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        st = RedisStore.from_uri(
+            f"redis://127.0.0.1:{port}/0?socket_timeout=0.3&connect_timeout=0.3&retries=1"
+            "&backoff_cap=0.05")
+        with pytest.raises(TransientStoreError, match="unreachable"):
+            st.put("k", b"v")
+        st.close()
+
+
+def test_maxmemory_exhaustion_is_store_full() -> None:
+    with RedisServer(maxmemory="4mb") as srv:
+        st = RedisStore.from_uri(f"{srv.uri}?chunk_size=64k")
+        key = ""
+        with pytest.raises(StoreFull) as info:
+            for i in range(200):
+                key = f"app-1/job-7/shuffle-3/map-{i}"
+                st.put(key, random.randbytes(200_000))
+        error = info.value
+        assert not isinstance(error, TransientStoreError)
+        assert error.key == key and error.store == srv.uri
+        message = str(error)
+        assert srv.uri in message and key in message and "maxmemory" in message
+        assert "another store" in message
+        # the failed put left no chunks behind; freeing the job's keys makes room again
+        assert not [k for k in redis_keys(srv) if k.startswith(key.encode())]
+        st.delete_prefix("app-1/")
+        st.put("after", b"fits again")
+        st.close()
+
+
+# --------------------------------------------------------------------------- shuffle
+
+
+def test_shuffle_round_trip(store: RedisStore) -> None:
+    """The real map-output writer and reduce-side reader, map outputs chunked."""
+    maps, reduces = 4, 3
+    outputs, expected = [], {r: [] for r in range(reduces)}
+    for m in range(maps):
+        ids = list(range(m * 500, (m + 1) * 500))
+        table = pa.table({"id": ids, "s": [f"v{i}" for i in ids]})
+        parts = pa.array([i % reduces for i in ids], pa.int32())
+        out = write_map_output(store, f"job/shuffle_0/map_{m}", table, parts, reduces)
+        assert out.bytes > CHUNK  # really chunked
+        outputs.append(out)
+        for i in ids:
+            expected[i % reduces].append(i)
+    schema = pa.schema([("id", pa.int64()), ("s", pa.string())])
+    for r in range(reduces):
+        got = read_blocks(store, [o.block(r) for o in outputs], schema)
+        assert sorted(got.column("id").to_pylist()) == sorted(expected[r])
+        assert got.column("s").to_pylist() == [f"v{i}" for i in got.column("id").to_pylist()]
+    assert store.delete_prefix("job/") == maps
