@@ -256,13 +256,13 @@ def test_auth() -> None:
         good = RedisStore.from_uri(srv.uri)
         good.put("a", b"1")
         assert good.get("a") == b"1"
-        for uri in (srv.uri.replace("s3cret-pw", "wrong"), srv.uri.replace(":s3cret-pw@", "")):
+        for uri in (srv.uri.replace("s3cret-pw", "hunter2"), srv.uri.replace(":s3cret-pw@", "")):
             st = RedisStore.from_uri(uri)
             with pytest.raises(StoreAuthError) as info:
                 st.get("a")
             assert not isinstance(info.value, TransientStoreError)
             message = str(info.value)
-            assert "s3cret" not in message and "wrong" not in message
+            assert "s3cret" not in message and "hunter2" not in message
             assert f"127.0.0.1:{srv.port}" in message and "password" in message
             st.close()
         good.close()
