@@ -43,6 +43,7 @@ from storage.crail.protocol import (
 )
 
 MAX_PUT_ATTEMPTS = 3
+MAX_READ_ATTEMPTS = 5
 MAX_CACHED_PLACEMENTS = 200_000
 FETCH_THREADS = 4
 
@@ -50,9 +51,10 @@ FETCH_THREADS = 4
 class _Stale(Exception):
     """A read failed in a way a fresh lookup might fix; carries the error to raise if not."""
 
-    def __init__(self, error: StoreError) -> None:
+    def __init__(self, error: StoreError, block: int) -> None:
         super().__init__(str(error))
         self.error = error
+        self.block = block
 
 
 def _placement(raw: list[Any]) -> Placement:
@@ -266,17 +268,24 @@ class CrailStore(BlockStore):
         return out  # type: ignore[return-value]
 
     def _read(self, items: list[tuple[str, int, int | None]], io: list[int]) -> list[bytearray]:
-        """Read (key, offset, length or None = whole) items; one retry with fresh lookups."""
+        """Read (key, offset, length or None = whole) items.
+
+        A block not found where its placement said (rewritten, or its server unreachable)
+        is looked up afresh: if the key now lives elsewhere the read is retried, if it is
+        still placed on the same block the error stands (or the lookup's own is raised:
+        deleted, or lost with its server)."""
         if not items:
             return []
-        for attempt in (0, 1):
+        for attempt in range(MAX_READ_ATTEMPTS):
             try:
-                return self._read_once(items, io, fresh=attempt == 1)
+                return self._read_once(items, io, fresh=attempt > 0)
             except _Stale as e:
-                if attempt == 1:
-                    raise e.error from None
                 for k, _, _ in items:
                     self._cache(k, None)
+                if attempt == MAX_READ_ATTEMPTS - 1:
+                    raise e.error from None
+                if self._locate([e.error.key], fresh=True)[e.error.key].block == e.block:
+                    raise e.error from None
         raise AssertionError("unreachable")
 
     def _read_once(
@@ -325,7 +334,7 @@ class CrailStore(BlockStore):
         """GETs on one connection with up to ``window`` in flight; replies land in place."""
         window = self.config.window
         n = len(reqs)
-        key = reqs[0][1]
+        _, key, block, _, _ = reqs[0]
         try:
             with self._pool(server).connection() as conn:
                 sent = min(window, n)
@@ -333,11 +342,11 @@ class CrailStore(BlockStore):
                     b"".join(pack_request(Op.GET, b, o, ln) for _, _, b, o, ln in reqs[:sent])
                 )
                 header = memoryview(bytearray(RESPONSE.size))
-                for j, (i, key, _block, _offset, length) in enumerate(reqs):
+                for j, (i, key, block, _offset, length) in enumerate(reqs):
                     conn.recv_into(header)
                     status, body_len = unpack_response(header)
                     if status is not Status.OK:
-                        self._read_failed(server, key, status, conn.recv_exact(body_len))
+                        self._read_failed(server, key, block, status, conn.recv_exact(body_len))
                     if body_len != length:
                         raise StoreError(
                             f"storage server {server} sent {body_len} bytes for "
@@ -363,13 +372,16 @@ class CrailStore(BlockStore):
                     f"({type(e).__name__}: {e}) (crail store {self.uri})",
                     store=self.uri,
                     key=key,
-                )
+                ),
+                block,
             ) from e
 
-    def _read_failed(self, server: str, key: str, status: Status, body: bytearray) -> None:
+    def _read_failed(
+        self, server: str, key: str, block: int, status: Status, body: bytearray
+    ) -> None:
         message = f"{body.decode(errors='replace')} (key {key!r}, crail store {self.uri})"
         if status is Status.NOT_FOUND:
-            raise _Stale(BlockNotFound(message, store=self.uri, key=key))
+            raise _Stale(BlockNotFound(message, store=self.uri, key=key), block)
         raise StoreError(f"storage server {server}: {message}", store=self.uri, key=key)
 
     # -- metadata-only calls ---------------------------------------------------------
@@ -404,6 +416,11 @@ class CrailStore(BlockStore):
         return len(removed)
 
     # -- cluster introspection -------------------------------------------------------
+
+    def locate(self, key: str) -> str:
+        """The ``host:port`` of the storage server holding ``key`` (asked afresh)."""
+        _check_key(key)
+        return self._locate([key], fresh=True)[key].server
 
     def servers(self) -> list[dict[str, Any]]:
         """The live storage servers as the metadata server sees them."""
