@@ -41,13 +41,13 @@ def _hidden(name: str) -> bool:
     return name.startswith(("_", "."))
 
 
-def list_files(paths: list[str]) -> tuple[list[str], bool]:
+def list_files(paths: list[str]) -> tuple[list[str], list[str]]:
     """Data files under the given paths (Spark skips names starting with _ or .).
 
-    Returns the files and whether Hive-style ``key=value`` directories were found.
+    Returns the files and the names of Hive-style ``key=value`` partition directories.
     """
     files: list[str] = []
-    partitioned = False
+    partitioned: list[str] = []
     for raw in paths:
         p = local_path(raw)
         if any(ch in p for ch in "*?["):
@@ -59,7 +59,7 @@ def list_files(paths: list[str]) -> tuple[list[str], bool]:
             for m in matches:
                 sub, part = list_files([m])
                 files.extend(sub)
-                partitioned |= part
+                partitioned += [c for c in part if c not in partitioned]
             continue
         if not os.path.exists(p):
             raise path_not_found(raw)
@@ -68,8 +68,10 @@ def list_files(paths: list[str]) -> tuple[list[str], bool]:
             continue
         for root, dirs, names in os.walk(p):
             dirs[:] = sorted(d for d in dirs if not _hidden(d))
-            if any(_PARTITION_DIR.match(d) for d in dirs):
-                partitioned = True
+            for d in dirs:
+                m = _PARTITION_DIR.match(d)
+                if m and m.group(1) not in partitioned:
+                    partitioned.append(m.group(1))
             files.extend(os.path.join(root, n) for n in sorted(names) if not _hidden(n))
     return files, partitioned
 
@@ -132,9 +134,14 @@ def read(
     if schema is not None:
         fields = list(schema.fields)
         select = []
-        for i, f in enumerate(fields):
-            if fmt == "csv":  # Spark maps a CSV schema by position
-                src = source_types[i][0] if i < len(source_types) else None
+        lowered = {c.lower() for c in partitioned}
+        data_cols = [c for c, _ in source_types if c.lower() not in lowered]
+        data_fields = [f for f in fields if f.name.lower() not in lowered]
+        for f in fields:
+            if fmt == "csv" and f.name.lower() not in lowered:
+                # Spark maps a CSV schema to the file's columns by position.
+                i = data_fields.index(f)
+                src = data_cols[i] if i < len(data_cols) else None
             else:
                 src = _match(source_types, f.name)
             if src is None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import shutil
 import struct
-import warnings
 from decimal import Decimal
 
 import numpy as np
@@ -40,6 +38,7 @@ from sparkless.connect.show import (
     show_string,
 )
 from sparkless.plan.types import arrow_schema_of
+from tests.conftest import classic_mode
 
 # --------------------------------------------------------------------------- unit tests
 
@@ -122,21 +121,11 @@ def test_has_more_data_from_extra_rows_and_flag() -> None:
 # --------------------------------------------------------------------------- oracle
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("the Spark oracle needs Java")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+@pytest.fixture()
+def spark(oracle):
+    """The run's one classic Apache Spark session (tests/conftest.py), as the oracle."""
+    with classic_mode():
+        yield oracle
 
 
 def _check(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import warnings
-
 import duckdb
 import pyarrow as pa
 import pytest
@@ -45,6 +42,7 @@ from sparkless.plan.types import (
     spark_type_from_duckdb,
     to_proto,
 )
+from tests.conftest import classic_mode
 
 NESTED = StructType(
     [
@@ -294,18 +292,11 @@ ORACLE_DDL = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None:
-        pytest.skip("the Spark oracle needs Java")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+@pytest.fixture()
+def spark(oracle):
+    """The run's one classic Apache Spark session (tests/conftest.py), as the oracle."""
+    with classic_mode():
+        yield oracle
 
 
 @pytest.mark.oracle
