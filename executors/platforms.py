@@ -16,6 +16,7 @@ DEFAULT_PLATFORM = "local"
 
 PLATFORMS: dict[str, str] = {
     "local": "executors.local.platform:LocalPlatform",
+    "lambda": "executors.aws_lambda.platform:LambdaPlatform",
 }
 
 

@@ -1,5 +1,8 @@
 """How the Lambda platform reads its settings from Spark conf (one place, checked once).
 
+``spark.sparkless.maxConcurrency`` bounds the invocations in flight; unset, it is the
+function's reserved concurrency (more would only be throttled), else 64.
+
 The same settings reach AWS, LocalStack or the project's local endpoint; only
 ``spark.sparkless.lambda.endpoint`` changes. Timeout and memory describe the deployed
 function (they are set at deploy time, ``infra/``): the platform uses them to size its
@@ -40,7 +43,7 @@ class LambdaConfig:
     function: str = DEFAULT_FUNCTION
     endpoint: str | None = None
     region: str | None = None
-    max_concurrency: int = DEFAULT_CONCURRENCY
+    max_concurrency: int | None = None  # None: the function's reserved concurrency, else 64
     timeout_s: float | None = None
     memory_mb: int | None = None
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -48,7 +51,7 @@ class LambdaConfig:
     def __post_init__(self) -> None:
         if not self.function:
             raise ValueError(f"{FUNCTION} must name a function (name or ARN)")
-        if self.max_concurrency < 1:
+        if self.max_concurrency is not None and self.max_concurrency < 1:
             raise ValueError(f"{MAX_CONCURRENCY} must be >= 1, got {self.max_concurrency}")
         if self.timeout_s is not None and not 0 < self.timeout_s <= MAX_TIMEOUT_S:
             raise ValueError(f"{TIMEOUT} must be in (0, 900] seconds, got {self.timeout_s}")
@@ -92,7 +95,7 @@ def lambda_config(conf: Mapping[str, Any]) -> LambdaConfig:
         function=str(conf.get(FUNCTION) or DEFAULT_FUNCTION),
         endpoint=conf.get(ENDPOINT) or None,
         region=region or None,
-        max_concurrency=_int(conf, MAX_CONCURRENCY) or DEFAULT_CONCURRENCY,
+        max_concurrency=_int(conf, MAX_CONCURRENCY),
         timeout_s=seconds(timeout, TIMEOUT) if timeout else None,
         memory_mb=memory_mb(memory) if memory else None,
         max_retries=DEFAULT_MAX_RETRIES if retries is None else retries,
