@@ -18,9 +18,12 @@ from sqlglot import exp
 
 from sparkless.conf import SessionConf
 from sparkless.errors import unsupported
+from sparkless.physical.aggregation import TwoPhase
+from sparkless.physical.aggregation import split as split_aggregate
+from sparkless.physical.estimate import estimate_size
 from sparkless.plan import ir
 from sparkless.plan.type_oracle import TypeOracle
-from sparkless.plan.types import arrow_type_of, spark_type_from_duckdb
+from sparkless.plan.types import arrow_type_of, duckdb_type_sql, spark_type_from_duckdb
 
 
 @dataclass
@@ -36,7 +39,15 @@ class BlockRead:
     table: pa.Table  # written to the store once when the job starts
 
 
-Input = ShuffleRead | BlockRead
+@dataclass
+class BroadcastRead:
+    """All of a single-partition shuffle, read by every task of a stage (broadcast join)."""
+
+    shuffle_id: int
+    name: str
+
+
+Input = ShuffleRead | BlockRead | BroadcastRead
 
 
 @dataclass
@@ -88,10 +99,10 @@ class PhysicalPlan:
             lines.append(
                 f"ShuffleMapStage for shuffle {sid}: {dep.description} -> "
                 f"{dep.partitioning['kind']}({dep.num_partitions}); map tasks: {_count(dep.parts)}; "
-                f"reads shuffles {sorted(_deps(dep.parts))}"
+                f"reads shuffles {sorted(stage_deps(dep.parts))}"
             )
         lines.append(
-            f"ResultStage: tasks: {_count(self.result)}; reads shuffles {sorted(_deps(self.result))}"
+            f"ResultStage: tasks: {_count(self.result)}; reads shuffles {sorted(stage_deps(self.result))}"
         )
         return "\n".join(lines)
 
@@ -102,11 +113,13 @@ def _count(parts: list[Group]) -> str:
     return f"{fixed}" + (f" + adaptive(<= {sum(adaptive)})" if adaptive else "")
 
 
-def _deps(parts: list[Group]) -> set[int]:
+def stage_deps(parts: list[Group]) -> set[int]:
+    """Shuffles a stage reads: its reduce inputs and any broadcasts."""
     out: set[int] = set()
     for g in parts:
-        if isinstance(g, Shuffled):
-            out.update(g.shuffle_ids)
+        frags = g.frags if isinstance(g, Fixed) else [g.frag]
+        for f in frags:
+            out.update(i.shuffle_id for i in f.inputs if isinstance(i, (ShuffleRead, BroadcastRead)))
     return out
 
 
@@ -196,14 +209,37 @@ class PhysicalPlanner:
 
     def _compile_Aggregate(self, p: ir.Aggregate) -> list[Group]:
         child = self.compile(p.child)
+        two = split_aggregate(p)
+        if two is not None and not single_partition(child):
+            return self._two_phase(p, child, two)
         keys = [k.sql("duckdb") for k in p.keys]
-        if keys:
-            part = self.exchange(child, p.child.output, {"kind": "hash"}, keys, "Aggregate")
-        else:
-            part = self.exchange(child, p.child.output, {"kind": "single"}, [], "Aggregate")
+        kind = {"kind": "hash"} if keys else {"kind": "single"}
+        part = self.exchange(child, p.child.output, kind, keys, "Aggregate")
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.aggs)
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
         return wrap([part], lambda s: f"SELECT {select} FROM ({s}) AS t{group}")
+
+    def _two_phase(self, p: ir.Aggregate, child: list[Group], two: TwoPhase) -> list[Group]:
+        group = f" GROUP BY {', '.join(two.keys)}" if two.keys else ""
+        partial_sql = ", ".join(f"{sql} AS {name}" for sql, name in two.partial)
+        scope = self.oracle.scope_sql(p.child.output)
+        types = self.oracle.describe(f"SELECT {partial_sql} FROM {scope}{group}")
+        attrs = [
+            ir.Attribute(name, spark_type_from_duckdb(t)) for (_, name), (_, t) in zip(two.partial, types)
+        ]
+        renames = ", ".join(f"{name} AS {a.col}" for (_, name), a in zip(two.partial, attrs))
+        partial = wrap(
+            child, lambda s: f"SELECT {renames} FROM (SELECT {partial_sql} FROM ({s}) AS t{group}) AS t"
+        )
+        key_attrs = attrs[: len(two.keys)]
+        kind = {"kind": "hash"} if two.keys else {"kind": "single"}
+        part = self.exchange(partial, attrs, kind, [a.col for a in key_attrs], "HashAggregate (partial)")
+        back = ", ".join(f"{a.col} AS {name}" for (_, name), a in zip(two.partial, attrs))
+        final = ", ".join(
+            f"CAST({e.sql('duckdb')} AS {duckdb_type_sql(a.dtype)}) AS {a.col}" for e, a in two.final
+        )
+        final_group = f" GROUP BY {', '.join(f'__g{i}' for i in range(len(two.keys)))}" if two.keys else ""
+        return wrap([part], lambda s: f"SELECT {final} FROM (SELECT {back} FROM ({s}) AS t) AS t{final_group}")
 
     def _compile_Distinct(self, p: ir.Distinct) -> list[Group]:
         child = self.compile(p.child)
@@ -249,12 +285,6 @@ class PhysicalPlanner:
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t OFFSET {p.n}")
 
     def _compile_Join(self, p: ir.Join) -> list[Group]:
-        left, right = self.compile(p.left), self.compile(p.right)
-        lkeys, rkeys = equi_keys(p)
-        lkeys, rkeys = align_key_types(lkeys, rkeys, p.left.output, p.right.output, self.oracle)
-        kind = {"kind": "hash"} if lkeys else {"kind": "single"}
-        lpart = self.exchange(left, p.left.output, kind, lkeys, "Join (left)")
-        rpart = self.exchange(right, p.right.output, kind, rkeys, "Join (right)", like=lpart)
         join_sql = {
             "inner": "JOIN",
             "left": "LEFT JOIN",
@@ -264,17 +294,61 @@ class PhysicalPlanner:
             "left_anti": "ANTI JOIN",
             "cross": "CROSS JOIN",
         }[p.how]
-        on = (
-            f" ON {p.condition.sql('duckdb')}"
-            if p.condition is not None and p.how != "cross"
-            else ""
-        )
-        assert isinstance(lpart, Shuffled) and isinstance(rpart, Shuffled)
+        on = f" ON {p.condition.sql('duckdb')}" if p.condition is not None and p.how != "cross" else ""
+        build = self._broadcast_side(p)
+        if build is not None:
+            return self._broadcast_join(p, build, join_sql, on)
+        left, right = self.compile(p.left), self.compile(p.right)
+        lkeys, rkeys = equi_keys(p)
+        lkeys, rkeys = align_key_types(lkeys, rkeys, p.left.output, p.right.output, self.oracle)
+        kind = {"kind": "hash"} if lkeys else {"kind": "single"}
+        lpart = self.exchange(left, p.left.output, kind, lkeys, "ShuffledHashJoin (left side)")
+        rpart = self.exchange(right, p.right.output, kind, rkeys, "ShuffledHashJoin (right side)", like=lpart)
         frag = Frag(
             f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}",
             lpart.frag.inputs + rpart.frag.inputs,
         )
         return [Shuffled(frag, lpart.shuffle_ids + rpart.shuffle_ids, lpart.num_partitions)]
+
+    def _broadcast_side(self, p: ir.Join) -> str | None:
+        """Which side to broadcast (Spark's rules by join type), if small enough."""
+        threshold = self.conf.get_bytes("spark.sql.autoBroadcastJoinThreshold")
+        if threshold < 0:
+            return None
+        candidates = {
+            "inner": ("right", "left"),
+            "cross": ("right", "left"),
+            "left": ("right",),
+            "left_semi": ("right",),
+            "left_anti": ("right",),
+            "right": ("left",),
+        }.get(p.how, ())
+        sizes = {"left": estimate_size(p.left), "right": estimate_size(p.right)}
+        fits = [s for s in candidates if sizes[s] is not None and sizes[s] <= threshold]
+        return min(fits, key=lambda s: sizes[s]) if fits else None
+
+    def _broadcast_join(self, p: ir.Join, build: str, join_sql: str, on: str) -> list[Group]:
+        build_plan = p.right if build == "right" else p.left
+        probe_plan = p.left if build == "right" else p.right
+        built = self.exchange(
+            self.compile(build_plan), build_plan.output, {"kind": "single"}, [], f"BroadcastHashJoin (build side: {build})"
+        )
+        name = self._name()
+        bcast = BroadcastRead(built.shuffle_ids[0], name)
+        build_sql = f"SELECT {cols(build_plan.output)} FROM {name}"
+
+        def join(s: str) -> str:
+            l_sql, r_sql = (s, build_sql) if build == "right" else (build_sql, s)
+            return f"SELECT {cols(p.output)} FROM ({l_sql}) AS l {join_sql} ({r_sql}) AS r{on}"
+
+        out: list[Group] = []
+        for g in wrap(self.compile(probe_plan), join):
+            if isinstance(g, Fixed):
+                out.append(Fixed([Frag(f.sql, [*f.inputs, bcast]) for f in g.frags]))
+            else:
+                g.frag.inputs.append(bcast)
+                out.append(g)
+        return out
 
     # ---- exchanges ---------------------------------------------------------------
 

@@ -22,12 +22,14 @@ from shuffle.arrow_io import ipc_to_table, schema_to_b64, table_to_ipc
 from sparkless.errors import SparkError, from_task_error
 from sparkless.physical.planner import (
     BlockRead,
+    BroadcastRead,
     Fixed,
     Frag,
     Group,
     PhysicalPlan,
     Shuffled,
     ShuffleRead,
+    stage_deps,
 )
 from sparkless.scheduler import listener as ev
 from storage.base import BlockStore
@@ -125,11 +127,7 @@ class DAGScheduler:
         return f"{self.job_id}/{block.key}"
 
     def _deps(self, groups: list[Group]) -> set[int]:
-        out: set[int] = set()
-        for g in groups:
-            if isinstance(g, Shuffled):
-                out.update(g.shuffle_ids)
-        return out
+        return stage_deps(groups)
 
     def _run_stages(self) -> Iterator[tuple[int, dict[str, Any]]]:
         waiting: dict[int, list[Group]] = {
@@ -294,9 +292,9 @@ class DAGScheduler:
                         "schema": schema_to_b64(inp.table.schema),
                     }
                 )
-            elif isinstance(inp, ShuffleRead):
-                assert task.reduce_range is not None
-                lo, hi = task.reduce_range
+            elif isinstance(inp, (ShuffleRead, BroadcastRead)):
+                lo, hi = task.reduce_range if isinstance(inp, ShuffleRead) else (0, 1)
+                assert lo is not None
                 dep = self.phys.shuffles[inp.shuffle_id]
                 blocks = []
                 maps = self.stages[inp.shuffle_id].done

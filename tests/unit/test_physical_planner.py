@@ -1,0 +1,131 @@
+"""Stage cutting without processes: which exchanges a plan gets, and that every
+fragment is SQL DuckDB binds over the inputs the planner says it reads."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pytest
+import sqlglot
+
+from sparkless.conf import SessionConf
+from sparkless.physical.planner import (
+    BlockRead,
+    BroadcastRead,
+    Fixed,
+    PhysicalPlanner,
+    Shuffled,
+    ShuffleRead,
+    stage_deps,
+)
+from sparkless.plan.analyzer import Analyzer
+from sparkless.plan.builder import PlanBuilder
+from sparkless.plan.type_oracle import TypeOracle
+
+
+def spark(sql: str) -> sqlglot.exp.Expression:
+    return sqlglot.parse_one(sql, read="spark")
+
+
+@pytest.fixture()
+def env():
+    conf = SessionConf({"spark.sql.shuffle.partitions": "8"})
+    oracle = TypeOracle()
+    builder = PlanBuilder(Analyzer(conf, oracle))
+    return conf, oracle, builder
+
+
+def plan(env, logical, parallelism: int = 2):
+    conf, oracle, _ = env
+    return PhysicalPlanner(conf, "job", parallelism, oracle).plan(logical)
+
+
+def facts(b: PlanBuilder, rows: int = 100):
+    return b.range(0, rows, 1, 3)
+
+
+def test_narrow_operators_make_one_stage(env):
+    _, _, b = env
+    p = b.filter(b.project(facts(b), [spark("id * 2 AS x")]), spark("x > 10"))
+    phys = plan(env, p)
+    assert phys.shuffles == {}
+    assert len(phys.result) == 1 and isinstance(phys.result[0], Fixed)
+    assert len(phys.result[0].frags) == 3  # one task per range split
+
+
+def test_grouped_aggregate_is_two_phase_hash_exchange(env):
+    _, _, b = env
+    p = b.aggregate(facts(b), [spark("id % 5")], [spark("sum(id)"), spark("count(*)")])
+    phys = plan(env, p)
+    (dep,) = phys.shuffles.values()
+    assert dep.partitioning["kind"] == "hash" and dep.num_partitions == 8
+    assert "partial" in dep.description
+    (group,) = phys.result
+    assert isinstance(group, Shuffled) and group.shuffle_ids == [dep.shuffle_id]
+
+
+def test_count_distinct_falls_back_to_one_phase(env):
+    _, _, b = env
+    p = b.aggregate(facts(b), [spark("id % 5")], [spark("count(DISTINCT id)")])
+    (dep,) = plan(env, p).shuffles.values()
+    assert "partial" not in dep.description
+
+
+def test_global_aggregate_and_sort_use_single_partition(env):
+    _, _, b = env
+    agg = plan(env, b.aggregate(facts(b), [], [spark("max(id)")]))
+    assert [d.partitioning["kind"] for d in agg.shuffles.values()] == ["single"]
+    srt = plan(env, b.sort(facts(b), [spark("id DESC")]))
+    assert [d.partitioning["kind"] for d in srt.shuffles.values()] == ["single"]
+
+
+def test_small_side_is_broadcast(env):
+    _, _, b = env
+    big = b.range(0, 10_000_000, 1, 4)
+    small = b.local(pa.table({"k": [1, 2, 3]}), None)
+    phys = plan(env, b.join(big, small, "inner", spark("id = k")))
+    (dep,) = phys.shuffles.values()
+    assert dep.partitioning["kind"] == "single" and "Broadcast" in dep.description
+    (group,) = phys.result
+    assert isinstance(group, Fixed) and len(group.frags) == 4
+    assert all(any(isinstance(i, BroadcastRead) for i in f.inputs) for f in group.frags)
+    assert stage_deps(phys.result) == {dep.shuffle_id}
+
+
+def test_broadcast_respects_join_type_and_threshold(env):
+    conf, _, b = env
+    big = b.range(0, 10_000_000, 1, 4)
+    small = b.local(pa.table({"k": [1, 2, 3]}), None)
+    # A full outer join cannot broadcast; a disabled threshold turns broadcasting off.
+    full = plan(env, b.join(big, small, "full", spark("id = k")))
+    assert all(d.partitioning["kind"] == "hash" for d in full.shuffles.values())
+    conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    inner = plan(env, b.join(big, small, "inner", spark("id = k")))
+    assert len(inner.shuffles) == 2
+    assert all(d.partitioning["kind"] == "hash" for d in inner.shuffles.values())
+
+
+def test_fragments_bind_in_duckdb(env):
+    """Every task's SQL binds over inputs of the declared schemas."""
+    _, oracle, b = env
+    conf, _, _ = env
+    conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    left = b.local(pa.table({"k": [1, 2], "v": ["a", "b"]}), None)
+    right = b.range(0, 10, 1, 2)
+    joined = b.join(left, right, "left", spark("k = id"))
+    p = b.sort(b.aggregate(joined, [spark("v")], [spark("v"), spark("sum(id) AS s")]), [spark("s")])
+    phys = plan(env, p)
+    con = duckdb.connect()
+    schemas = {sid: dep.schema for sid, dep in phys.shuffles.items()}
+    groups = list(phys.result) + [g for d in phys.shuffles.values() for g in d.parts]
+    for g in groups:
+        frags = g.frags if isinstance(g, Fixed) else [g.frag]
+        for f in frags:
+            for i in f.inputs:
+                if isinstance(i, BlockRead):
+                    con.register(i.name, i.table)
+                elif isinstance(i, (ShuffleRead, BroadcastRead)):
+                    con.register(i.name, schemas[i.shuffle_id].empty_table())
+            con.sql(f.sql).fetchall()
+            for i in f.inputs:
+                con.unregister(i.name)
