@@ -13,7 +13,8 @@ Lambda itself scales out per request.
 - **Throttling and service errors.** botocore's standard retry mode retries 429s, 5xx and
   connection errors a few times with exponential backoff and jitter; when it gives up, our
   loop keeps retrying those (full jitter, longer cap, ``Retry-After`` honoured) up to
-  ``spark.sparkless.lambda.maxRetries``. A hook on botocore's ``needs-retry`` event counts
+  ``spark.sparkless.lambda.maxRetries``. Throttles also shrink an AIMD limit on
+  invocations in flight (``gate.py``), so waiting tasks queue here instead of knocking. A hook on botocore's ``needs-retry`` event counts
   every throttled response, including those botocore retried by itself.
 - **Function errors** (``X-Amz-Function-Error``: an unhandled exception, ``Sandbox.Timedout``,
   running out of memory) are not retried here: they raise :class:`FunctionFailed`, naming
@@ -50,6 +51,7 @@ from executors.aws_lambda.config import (
     lambda_config,
 )
 from executors.aws_lambda.entry import EVENT_REF, RESULT_REF, event_key
+from executors.aws_lambda.gate import ConcurrencyGate
 from executors.local.platform import FunctionFailed
 from storage import open_store
 
@@ -109,6 +111,7 @@ class LambdaPlatform:
         self.describe_error: str | None = None
         self.describe()
         self.max_workers = self.config.max_concurrency or self._reserved or DEFAULT_CONCURRENCY
+        self._gate = ConcurrencyGate(self.max_workers)
         self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="sparkless-lambda")
         self._closed = threading.Event()
 
@@ -188,13 +191,15 @@ class LambdaPlatform:
             "memory_mb": memory,
             "timeout_s": self._timeout_s,
             "max_concurrency": self.max_workers,
+            "concurrency_limit": int(self._gate.limit),
             "gb_seconds": billed / 1000 * (memory or 0) / 1024,
             "function": self.config.function,
             "endpoint": self.config.endpoint,
         }
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop taking tasks; queued ones are cancelled, backoff sleeps end at once."""
+        """Stop taking tasks: queued ones are cancelled, backoff sleeps and waits for a slot
+        end at once; invocations already sent run to completion (a call cannot be recalled)."""
         self._closed.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
@@ -217,6 +222,7 @@ class LambdaPlatform:
         http, parsed = response
         if http.status_code == 429 or parsed.get("Error", {}).get("Code") in THROTTLE_CODES:
             self._count("throttles")
+            self._gate.throttled()
 
     def _run(self, event: dict[str, Any]) -> dict[str, Any]:
         label = _label(event)
@@ -251,6 +257,8 @@ class LambdaPlatform:
         """One synchronous Invoke, retried on throttles and service errors."""
         attempt = 0
         while True:
+            if not self._gate.acquire(self._closed):
+                raise FunctionFailed(f"{label}: the platform shut down before it finished")
             try:
                 response = self.client.invoke(
                     FunctionName=self.config.function,
@@ -259,6 +267,7 @@ class LambdaPlatform:
                     Payload=payload,
                 )
                 self._count_sdk_retries(response)
+                self._gate.succeeded()
                 return response
             except ClientError as exc:
                 self._count_sdk_retries(exc.response)
@@ -271,6 +280,8 @@ class LambdaPlatform:
                 why, retry_after = f"Lambda unreachable: {exc}", None
             except BotoCoreError as exc:
                 raise FunctionFailed(f"{label}: Lambda call failed: {exc}") from exc
+            finally:
+                self._gate.release()
             if attempt >= self.config.max_retries:
                 raise FunctionFailed(f"{label}: {why} (gave up after {attempt} retries)")
             self._backoff(attempt, retry_after, label)

@@ -305,3 +305,25 @@ def test_spark_job_runs_on_lambda(endpoint: str, tmp_path: Path) -> None:
     expected = sorted(((r, t, n) for r, (t, n) in totals.items()), key=lambda x: -x[1])
     assert [(r.region, r.total, r.n) for r in rows] == expected
     assert stats["completed"] > 0 and stats["function_errors"] == 0
+
+
+def test_concurrency_gate_backs_off_and_recovers() -> None:
+    from executors.aws_lambda.gate import ConcurrencyGate
+
+    gate = ConcurrencyGate(8)
+    for _ in range(8):
+        assert gate.acquire()
+    gate.throttled()  # half of the 8 in flight
+    assert int(gate.limit) == 4
+    for _ in range(8):
+        gate.release()
+    closed = threading.Event()
+    for _ in range(4):
+        assert gate.acquire(closed)
+    closed.set()
+    assert not gate.acquire(closed)  # at the limit: waits, and gives up once closed
+    for _ in range(4):
+        gate.release()
+    for _ in range(100):
+        gate.succeeded()
+    assert gate.limit == 8
