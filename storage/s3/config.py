@@ -34,7 +34,7 @@ retry_mode            spark.sparkless.s3.retryMode                   standard (|
 max_attempts          spark.sparkless.s3.maxAttempts                 5
 connect_timeout       spark.sparkless.s3.connectTimeout              5 (seconds)
 read_timeout          spark.sparkless.s3.readTimeout                 60 (seconds)
-spread                spark.sparkless.s3.spread                      2 (hex digits; 0-4)
+spread                spark.sparkless.s3.spread                      1 (hex digits; 0-4)
 
 Sizes take a plain byte count or a Spark-style suffix (``64m``, ``1MiB``, ``512k``).
 ``spread`` is the number of hex digits of the key hash put in front of every key (see
@@ -111,7 +111,7 @@ class S3Config:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
-    spread: int = 2
+    spread: int = 1
 
     def __post_init__(self) -> None:
         self._check()
@@ -182,8 +182,12 @@ def _typed(raw: dict[str, str]) -> dict[str, object]:
     for name, value in raw.items():
         kind = types[name]
         try:
-            if name in ("multipart_threshold", "multipart_chunksize", "coalesce_gap",
-                        "coalesce_limit"):
+            if name in (
+                "multipart_threshold",
+                "multipart_chunksize",
+                "coalesce_gap",
+                "coalesce_limit",
+            ):
                 out[name] = parse_size(value, name)
             elif kind == "int":
                 out[name] = int(value)

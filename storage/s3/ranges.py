@@ -64,5 +64,7 @@ def split(span: Span, data: bytes, requests: Sequence[RangeRequest]) -> list[tup
     for i in span.members:
         r = requests[i]
         lo = r.offset - span.start
-        out.append((i, data if (lo == 0 and r.length == len(data)) else bytes(view[lo : lo + r.length])))
+        out.append(
+            (i, data if (lo == 0 and r.length == len(data)) else bytes(view[lo : lo + r.length]))
+        )
     return out

@@ -193,7 +193,9 @@ class S3Store(BlockStore):
         except BlockNotFound as e:  # HEAD of a bucket answers a bare 404 too
             raise translate(
                 ClientError({"Error": {"Code": "NoSuchBucket"}}, "HeadBucket"),
-                store=self.uri, bucket=self.bucket, op="head_bucket",
+                store=self.uri,
+                bucket=self.bucket,
+                op="head_bucket",
             ) from e
         self._bucket_checked = True
 
@@ -226,8 +228,12 @@ class S3Store(BlockStore):
             chunk = view[(number - 1) * part : number * part]
             with self._request("mpu_part", key) as io_:
                 r = self.client.upload_part(
-                    Bucket=self.bucket, Key=obj, UploadId=upload_id, PartNumber=number,
-                    Body=_ViewReader(chunk), ContentLength=len(chunk),
+                    Bucket=self.bucket,
+                    Key=obj,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=_ViewReader(chunk),
+                    ContentLength=len(chunk),
                 )
                 io_[1], io_[2] = len(chunk), self._retries(r)
             return {"PartNumber": number, "ETag": r["ETag"]}
@@ -236,7 +242,9 @@ class S3Store(BlockStore):
             parts = self._map(upload, range(1, math.ceil(total / part) + 1))
             with self._request("mpu_complete", key) as io_:
                 resp = self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=obj, UploadId=upload_id,
+                    Bucket=self.bucket,
+                    Key=obj,
+                    UploadId=upload_id,
                     MultipartUpload={"Parts": parts},
                 )
                 io_[2] = self._retries(resp)
@@ -385,7 +393,10 @@ class S3Store(BlockStore):
                 first = errors[0]
                 raise translate(
                     ClientError({"Error": first}, "DeleteObjects"),
-                    store=self.uri, bucket=self.bucket, key=first.get("Key", ""), op="delete",
+                    store=self.uri,
+                    bucket=self.bucket,
+                    key=first.get("Key", ""),
+                    op="delete",
                 )
             return len(batch)
 

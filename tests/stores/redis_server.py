@@ -64,21 +64,41 @@ class RedisServer:
 
     def client(self) -> redis.Redis:
         """A plain redis-py client, for checking what the store left on the server."""
-        return redis.Redis(host=HOST, port=self.port, password=self.password,
-                           socket_timeout=5, socket_connect_timeout=5)
+        return redis.Redis(
+            host=HOST,
+            port=self.port,
+            password=self.password,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+        )
 
     def start(self) -> RedisServer:
         self.workdir = Path(tempfile.mkdtemp(prefix="sparkless-redis-"))
-        cmd = [server_binary(), "--bind", HOST, "--port", str(self.port), "--save", "",
-               "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "no",
-               "--loglevel", "warning"]
+        cmd = [
+            server_binary(),
+            "--bind",
+            HOST,
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--protected-mode",
+            "no",
+            "--loglevel",
+            "warning",
+        ]
         if self.password:
             cmd += ["--requirepass", self.password]
         if self.maxmemory:
             cmd += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
         log = open(self.workdir / "server.log", "wb")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         log.close()
         self._wait_ready()
         return self
@@ -89,16 +109,19 @@ class RedisServer:
         try:
             while True:
                 if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(f"redis server exited with {self.proc.returncode}: "
-                                       f"{self.log()[-2000:]}")
+                    raise RuntimeError(
+                        f"redis server exited with {self.proc.returncode}: {self.log()[-2000:]}"
+                    )
                 try:
                     if client.ping():
                         return
                 except redis.ConnectionError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"redis server on port {self.port} did not answer PING "
-                                       f"within {READY_TIMEOUT_S} s: {self.log()[-2000:]}")
+                    raise RuntimeError(
+                        f"redis server on port {self.port} did not answer PING "
+                        f"within {READY_TIMEOUT_S} s: {self.log()[-2000:]}"
+                    )
                 time.sleep(0.02)
         finally:
             client.close()

@@ -10,6 +10,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -60,12 +61,23 @@ def command_calls(server: RedisServer, command: str) -> int:
 def test_uri_options_and_redaction() -> None:
     cfg = parse_uri("rediss://alice:p%40ss@cache.example:6380/3?chunk_size=8MiB&retries=1")
     assert (cfg.host, cfg.port, cfg.db, cfg.username, cfg.password, cfg.tls) == (
-        "cache.example", 6380, 3, "alice", "p@ss", True)
+        "cache.example",
+        6380,
+        3,
+        "alice",
+        "p@ss",
+        True,
+    )
     assert cfg.chunk_size == 8 << 20 and cfg.retries == 1
     assert cfg.redacted_uri == "rediss://alice:***@cache.example:6380/3"
     assert parse_uri("redis://:pw@h").redacted_uri == "redis://:***@h:6379/0"
-    for bad in ("redis://h/x", "redis://h?chunk_size=1GiB", "redis://h?bogus=1",
-                "redis://:pw@h?retries=x", "redis:///0"):
+    for bad in (
+        "redis://h/x",
+        "redis://h?chunk_size=1GiB",
+        "redis://h?bogus=1",
+        "redis://:pw@h?retries=x",
+        "redis:///0",
+    ):
         with pytest.raises(ValueError) as info:
             parse_uri(bad)
         assert "pw" not in str(info.value)
@@ -116,8 +128,16 @@ def test_ranged_gets_within_and_across_chunks(store: RedisStore, server: RedisSe
     data = os.urandom(10 * CHUNK + 123)
     store.put("r/big", data)
     store.put("r/small", data[:CHUNK])
-    cases = [(0, 1), (5, 100), (CHUNK - 1, 2), (CHUNK, CHUNK), (990, 3 * CHUNK),
-             (0, len(data)), (len(data) - 1, 1), (4 * CHUNK + 17, 0)]
+    cases = [
+        (0, 1),
+        (5, 100),
+        (CHUNK - 1, 2),
+        (CHUNK, CHUNK),
+        (990, 3 * CHUNK),
+        (0, len(data)),
+        (len(data) - 1, 1),
+        (4 * CHUNK + 17, 0),
+    ]
     for offset, length in cases:
         assert store.get_range("r/big", offset, length) == data[offset : offset + length]
     assert store.get_range("r/small", 10, 500) == data[10:510]
@@ -166,7 +186,8 @@ def test_overwrite_is_atomic_for_concurrent_readers(store: RedisStore) -> None:
 
     seen: list[bytes] = []
     threads = [threading.Thread(target=writer)] + [
-        threading.Thread(target=reader, args=(seen,)) for _ in range(3)]
+        threading.Thread(target=reader, args=(seen,)) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -190,7 +211,8 @@ def test_get_many_and_get_ranges_are_pipelined(store: RedisStore) -> None:
 
     before = store.metrics.requests
     assert [store.get_range(r.key, r.offset, r.length) for r in requests] == [
-        v[10:110] for v in values.values()]
+        v[10:110] for v in values.values()
+    ]
     assert store.metrics.requests - before == 64
 
     before = store.metrics.requests
@@ -215,7 +237,9 @@ def test_batched_read_of_a_missing_key_names_it(store: RedisStore) -> None:
 # --------------------------------------------------------------------------- prefixes
 
 
-def test_list_and_delete_prefix_with_glob_characters(store: RedisStore, server: RedisServer) -> None:
+def test_list_and_delete_prefix_with_glob_characters(
+    store: RedisStore, server: RedisServer
+) -> None:
     mine = ["job[1]/a*b?/x", "job[1]/c\\d", "job[1]/big"]
     decoys = ["job1/x", "job]/y", "jobs/z", "job[1"]  # would match an unescaped job[1]/*
     for k in mine + decoys:
@@ -228,7 +252,9 @@ def test_list_and_delete_prefix_with_glob_characters(store: RedisStore, server: 
     assert store.delete_prefix("job[1]/") == 0
 
 
-def test_delete_prefix_removes_chunks_of_a_crashed_put(store: RedisStore, server: RedisServer) -> None:
+def test_delete_prefix_removes_chunks_of_a_crashed_put(
+    store: RedisStore, server: RedisServer
+) -> None:
     server.client().set("j/k\x00cdeadbeefdeadbeef:0", b"orphan")
     store.put("j/k", b"v")
     assert list(store.list_prefix("j/")) == ["j/k"]
@@ -240,8 +266,11 @@ def test_delete_prefix_removes_chunks_of_a_crashed_put(store: RedisStore, server
 
 
 def test_missing_key(store: RedisStore) -> None:
-    for call in (lambda: store.get("no/such"), lambda: store.get_range("no/such", 0, 1),
-                 lambda: store.size("no/such")):
+    for call in (
+        lambda: store.get("no/such"),
+        lambda: store.get_range("no/such", 0, 1),
+        lambda: store.size("no/such"),
+    ):
         with pytest.raises(BlockNotFound) as info:
             call()
         assert info.value.key == "no/such" and "no/such" in str(info.value)
@@ -288,7 +317,8 @@ def test_unresponsive_server_times_out() -> None:
         port = listener.getsockname()[1]
         st = RedisStore.from_uri(
             f"redis://127.0.0.1:{port}/0?socket_timeout=0.3&connect_timeout=0.3&retries=1"
-            "&backoff_cap=0.05")
+            "&backoff_cap=0.05"
+        )
         with pytest.raises(TransientStoreError, match="unreachable"):
             st.put("k", b"v")
         st.close()
@@ -337,3 +367,106 @@ def test_shuffle_round_trip(store: RedisStore) -> None:
         assert sorted(got.column("id").to_pylist()) == sorted(expected[r])
         assert got.column("s").to_pylist() == [f"v{i}" for i in got.column("id").to_pylist()]
     assert store.delete_prefix("job/") == maps
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _connect(port: int):
+    from pyspark.sql import SparkSession
+
+    return SparkSession.builder.remote(f"sc://127.0.0.1:{port}").create()
+
+
+def _job(spark, rows: int):
+    """join + groupBy + orderBy; the join is forced to shuffle (no broadcast)."""
+    from pyspark.sql import functions as F
+
+    orders = (
+        spark.range(0, rows, numPartitions=4)
+        .withColumn("cid", F.col("id") % 50)
+        .withColumn("amount", (F.col("id") % 13).cast("double"))
+    )
+    customers = (
+        spark.range(0, 50)
+        .withColumnRenamed("id", "cid")
+        .withColumn("segment", F.concat(F.lit("s"), (F.col("cid") % 7).cast("string")))
+    )
+    return (
+        orders.join(customers, "cid")
+        .groupBy("segment")
+        .agg(F.sum("amount").alias("total"), F.count("*").alias("n"))
+        .orderBy("segment")
+    )
+
+
+def _expected(rows: int) -> list[tuple[str, float, int]]:
+    totals: dict[str, list[float]] = {}
+    for i in range(rows):
+        seg = f"s{(i % 50) % 7}"
+        acc = totals.setdefault(seg, [0.0, 0])
+        acc[0] += float(i % 13)
+        acc[1] += 1
+    return [(seg, t, n) for seg, (t, n) in sorted(totals.items())]
+
+
+CONF = {"spark.sql.shuffle.partitions": "4", "spark.sql.autoBroadcastJoinThreshold": "-1"}
+
+
+def test_end_to_end_job_through_redis(server: RedisServer) -> None:
+    from sparkless.connect.server import SparkConnectServer
+
+    server.client().flushdb()
+    srv = SparkConnectServer(port=0, conf=CONF, store=server.uri)
+    port = srv.start()
+    spark = _connect(port)
+    try:
+        sets_before = command_calls(server, "set")
+        rows = _job(spark, 20_000).collect()
+        assert [(r.segment, r.total, r.n) for r in rows] == _expected(20_000)
+        assert command_calls(server, "set") > sets_before  # shuffle blocks went through Redis
+        assert server.client().dbsize() == 0  # the job's keys are gone
+    finally:
+        spark.stop()
+        srv.stop(grace=1)
+        close_stores()
+
+
+def _wait_until_tasks_drain(srv, deadline_s: float = 60.0) -> None:
+    """A failed job's other in-flight tasks still run (the scheduler neither cancels nor
+    awaits them), and their writes hold the full server's memory until they fail too."""
+    stats = getattr(srv.engine.platform, "stats", None)
+    if stats is None:
+        return
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        s = stats()
+        if not s["busy"] and not s["queued"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"tasks of the failed job still running after {deadline_s} s: {stats()}")
+
+
+def test_end_to_end_job_fails_cleanly_when_redis_is_full() -> None:
+    from pyspark.errors import PySparkException
+
+    from sparkless.connect.server import SparkConnectServer
+
+    with RedisServer(maxmemory="2mb") as full:
+        srv = SparkConnectServer(port=0, conf=CONF, store=full.uri)
+        port = srv.start()
+        spark = _connect(port)
+        try:
+            with pytest.raises(PySparkException) as info:
+                _job(spark, 2_000_000).collect()
+            message = str(info.value)
+            assert full.uri in message and "maxmemory" in message, message
+            assert "shuffle.data" in message  # the key names the job, stage and attempt
+            _wait_until_tasks_drain(srv)
+            assert full.client().dbsize() == 0  # the failed job's blocks were deleted
+            rows = _job(spark, 1000).collect()  # the server keeps serving
+            assert [(r.segment, r.total, r.n) for r in rows] == _expected(1000)
+        finally:
+            spark.stop()
+            srv.stop(grace=1)
+            close_stores()
