@@ -93,8 +93,10 @@ def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def _report(name: str, mb: float, secs: list[float]) -> None:
-    print(f"  {name:<36} median {mb / statistics.median(secs):8.0f} MB/s"
-          f"   best {mb / min(secs):8.0f} MB/s")
+    print(
+        f"  {name:<36} median {mb / statistics.median(secs):8.0f} MB/s"
+        f"   best {mb / min(secs):8.0f} MB/s"
+    )
 
 
 def main() -> None:
@@ -108,8 +110,10 @@ def main() -> None:
         raw_server()
         return
 
-    crail, m = _start([sys.executable, "-m", "storage.crail.serve", "--all", "--servers", "3",
-                       "--dram", "1GB"], r"crail://[\d.]+:\d+")
+    crail, m = _start(
+        [sys.executable, "-m", "storage.crail.serve", "--all", "--servers", "3", "--dram", "1GB"],
+        r"crail://[\d.]+:\d+",
+    )
     raw, rm = _start([sys.executable, __file__, "--raw-server"], r"raw ready (\d+)")
     store = CrailStore.from_uri(m.group(0))
     try:
@@ -139,8 +143,11 @@ def main() -> None:
         _report("raw socket recv_into reused buffer", args.mb, _timed(raw_get_reused, args.repeat))
         sock.close()
         n = iter(range(10**6))
-        _report("crail put (alloc+PUT+commit)", args.mb,
-                _timed(lambda: store.put(f"probe/big-{next(n)}", view), args.repeat))
+        _report(
+            "crail put (alloc+PUT+commit)",
+            args.mb,
+            _timed(lambda: store.put(f"probe/big-{next(n)}", view), args.repeat),
+        )
         assert store.get("probe/big-0") == block
         _report("crail get", args.mb, _timed(lambda: store.get("probe/big-0"), args.repeat))
         store.delete_prefix("probe/")
@@ -149,8 +156,10 @@ def main() -> None:
         size = args.slice_kb << 10
         for mid in range(maps):
             store.put(f"probe/shuffle/map-{mid}", random.randbytes(reduces * size))
-        slices = [[RangeRequest(f"probe/shuffle/map-{mid}", r * size, size) for mid in range(maps)]
-                  for r in range(reduces)]
+        slices = [
+            [RangeRequest(f"probe/shuffle/map-{mid}", r * size, size) for mid in range(maps)]
+            for r in range(reduces)
+        ]
         store.get_ranges([s for per in slices for s in per[:1]])  # placements cached: fair
         total_mb = maps * reduces * size / (1 << 20)
 
@@ -163,13 +172,17 @@ def main() -> None:
                 for s in per:
                     store.get_range(s.key, s.offset, s.length)
 
-        print(f"64 x 64 shuffle, {maps * reduces} slices of {args.slice_kb} KB "
-              f"({total_mb:.0f} MB), every reducer's 64 slices:")
+        print(
+            f"64 x 64 shuffle, {maps * reduces} slices of {args.slice_kb} KB "
+            f"({total_mb:.0f} MB), every reducer's 64 slices:"
+        )
         for name, fn in (("pipelined get_ranges", pipelined), ("sequential get_range", sequential)):
             secs = _timed(fn, 3)
             _report(name, total_mb, secs)
-            print(f"  {'':<36} median {statistics.median(secs):.3f} s for all 64 reducers, "
-                  f"{maps * reduces / statistics.median(secs):,.0f} slices/s")
+            print(
+                f"  {'':<36} median {statistics.median(secs):.3f} s for all 64 reducers, "
+                f"{maps * reduces / statistics.median(secs):,.0f} slices/s"
+            )
         store.delete_prefix("probe/")
     finally:
         store.close()

@@ -47,6 +47,7 @@ class StorageServer(FrameServer):
         self.tiers = Tiers(dram_capacity, disk_dir)
         self.metadata = MetadataClient(*metadata, timeout=timeout, retries=0)
         self.requests: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
         self.bytes_in = 0
         self.bytes_out = 0
         self._heartbeat_interval = 0.5
@@ -71,10 +72,14 @@ class StorageServer(FrameServer):
         return {
             **self.tiers.stats(),
             "address": self.address,
-            "requests": dict(self.requests),
+            "requests": self._requests_snapshot(),
             "bytes_in": self.bytes_in,
             "bytes_out": self.bytes_out,
         }
+
+    def _requests_snapshot(self) -> dict[str, int]:
+        with self._count_lock:
+            return dict(self.requests)
 
     # -- control path --------------------------------------------------------------
 
@@ -121,7 +126,8 @@ class StorageServer(FrameServer):
     def handle(
         self, conn: Transport, op: Op, flags: int, block: int, offset: int, length: int
     ) -> None:
-        self.requests[op.name] += 1
+        with self._count_lock:  # one thread per connection: counts need the lock
+            self.requests[op.name] += 1
         if op is Op.GET:
             self._get(conn, block, offset, length)
         elif op is Op.PUT:
@@ -153,7 +159,8 @@ class StorageServer(FrameServer):
             writer.abort()  # the client went away mid-block: nothing becomes visible
             raise
         writer.commit()
-        self.bytes_in += length
+        with self._count_lock:
+            self.bytes_in += length
         reply(conn)
 
     def _get(self, conn: Transport, block: int, offset: int, length: int) -> None:
@@ -186,7 +193,8 @@ class StorageServer(FrameServer):
                 conn.send_file(fd, offset, length)
             finally:
                 os.close(fd)
-        self.bytes_out += length
+        with self._count_lock:
+            self.bytes_out += length
 
     def _drain(self, conn: Transport, length: int) -> None:
         """Read and discard a request body, keeping the connection in step."""
