@@ -85,7 +85,11 @@ def _stop_on_signals() -> threading.Event:
 
 def serve_main(argv: list[str] | None = None) -> int:
     """Run servers until SIGINT/SIGTERM; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run what parsed ``args`` (from ``build_parser``, or a CLI subparser it filled) ask."""
     stop = _stop_on_signals()
     started: list[FrameServer] = []
     temp_dirs: list[Path] = []
