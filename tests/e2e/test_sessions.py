@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -222,7 +221,3 @@ def test_sigterm_stops_the_server(tmp_path):
     code = server.stop()
     assert code is not None, "server did not exit within 30 s of SIGTERM"
     assert wait_port_closed(server.port), "port still open after the server exited"
-
-
-def test_client_env_is_clean():
-    assert "SPARK_REMOTE" not in os.environ
