@@ -121,8 +121,9 @@ def translated(uri: str, key: str, retries: int) -> Iterator[None]:
     except redis.exceptions.ExecAbortError as e:
         if "OOM" in str(e):
             raise _full(uri, key, e) from e
-        raise StoreError(f"Redis store {uri}: transaction on {key!r} aborted: {e}",
-                         store=uri, key=key) from e
+        raise StoreError(
+            f"Redis store {uri}: transaction on {key!r} aborted: {e}", store=uri, key=key
+        ) from e
     except (redis.ConnectionError, redis.TimeoutError, OSError) as e:
         raise TransientStoreError(
             f"Redis store {uri} unreachable while accessing {key!r} "
@@ -131,5 +132,6 @@ def translated(uri: str, key: str, retries: int) -> Iterator[None]:
             key=key,
         ) from e
     except redis.RedisError as e:
-        raise StoreError(f"Redis store {uri} failed on {key!r}: {_server_message(e)}",
-                         store=uri, key=key) from e
+        raise StoreError(
+            f"Redis store {uri} failed on {key!r}: {_server_message(e)}", store=uri, key=key
+        ) from e

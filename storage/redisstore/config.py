@@ -109,8 +109,15 @@ def parse_uri(uri: str) -> RedisConfig:
     raw = parse_qs(parts.query, keep_blank_values=True)
     options = {k: v[-1] for k, v in raw.items()}
     known = {
-        "chunk_size", "socket_timeout", "connect_timeout", "retries", "backoff_base",
-        "backoff_cap", "max_connections", "ssl_cert_reqs", "ssl_ca_certs",
+        "chunk_size",
+        "socket_timeout",
+        "connect_timeout",
+        "retries",
+        "backoff_base",
+        "backoff_cap",
+        "max_connections",
+        "ssl_cert_reqs",
+        "ssl_ca_certs",
     }
     unknown = set(options) - known
     if unknown:

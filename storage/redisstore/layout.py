@@ -1,14 +1,19 @@
 """How one logical key maps onto Redis keys.
 
-A value of at most ``chunk_size`` bytes is stored as-is under its own key, so a small get
-is one GET and a ranged get one GETRANGE, with no copy on either side. A larger value is
-split into chunk keys written under a fresh id, and a small *header* key names that id:
-a reader reads the header first, so swapping the header (one MULTI/EXEC) is the moment a
-put becomes visible, and a crashed put leaves only unreferenced chunks behind.
+The key itself always holds the value's first ``chunk_size`` bytes -- all of it for a value
+that fits, which is every shuffle object at the default 64 MiB. A larger value also has
+chunks 1..n-1 under keys named by a fresh id, and a small *header* key naming that id.
+A put switches the header and chunk 0 in one MULTI/EXEC, so:
+
+* a range inside the first chunk is ONE ``GETRANGE`` whatever the value's size: if it
+  returns all the bytes asked for, they are the current value's (no header lookup);
+* any other read takes the header and chunk 0 in one MULTI/EXEC, then the other chunks by
+  id; a chunk gone meanwhile means the value was overwritten, and the read starts again;
+* a crashed put leaves only chunks that no header names.
 
 ``NUL`` cannot occur in a caller's key, so every internal key is ``<key>\\0...`` and sorts
 under the caller's prefix: ``delete_prefix`` removes chunks and headers with their keys,
-and ``list_prefix`` recognises and hides them.
+and ``list_prefix`` hides them.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ class Header:
     chunk_id: str
 
     def pack(self) -> bytes:
-        return _HEADER.pack(MAGIC, self.size, self.chunk_size, self.count,
-                            self.chunk_id.encode("ascii"))
+        return _HEADER.pack(
+            MAGIC, self.size, self.chunk_size, self.count, self.chunk_id.encode("ascii")
+        )
 
     @classmethod
     def unpack(cls, raw: bytes) -> Header:
@@ -44,8 +50,13 @@ class Header:
             raise ValueError(f"not a sparkless chunk header (magic {magic!r})")
         return cls(size, chunk_size, count, chunk_id.decode("ascii"))
 
-    def chunk_keys(self, key: str) -> list[str]:
-        return [chunk_key(key, self.chunk_id, i) for i in range(self.count)]
+    def chunk_key(self, key: str, index: int) -> str:
+        """Chunk 0 is the key itself."""
+        return key if index == 0 else chunk_key(key, self.chunk_id, index)
+
+    def extra_keys(self, key: str) -> list[str]:
+        """Chunks 1..n-1: what is garbage once another header replaces this one."""
+        return [chunk_key(key, self.chunk_id, i) for i in range(1, self.count)]
 
     def pieces(self, offset: int, length: int) -> list[tuple[int, int, int]]:
         """(chunk index, start, end inclusive) covering ``[offset, offset + length)``."""
@@ -67,13 +78,9 @@ def chunk_key(key: str, chunk_id: str, index: int) -> str:
     return f"{key}{CHUNK_INFIX}{chunk_id}:{index}"
 
 
-def logical_key(redis_key: str) -> str | None:
-    """The caller's key a Redis key stands for; ``None`` for a chunk (never listed)."""
-    if NUL not in redis_key:
-        return redis_key
-    if redis_key.endswith(HEADER_SUFFIX) and redis_key.count(NUL) == 1:
-        return redis_key[: -len(HEADER_SUFFIX)]
-    return None
+def is_internal(redis_key: str) -> bool:
+    """Headers and chunks 1..n-1: never listed, deleted with their key's prefix."""
+    return NUL in redis_key
 
 
 def glob_escape(prefix: str) -> str:

@@ -1,11 +1,16 @@
 """``RedisStore``: a BlockStore over one Redis (or Valkey) database.
 
-Every public call is one or two round trips, whatever the number of keys: reads send all
-their commands in one MULTI/EXEC pipeline (header + value of each key, so a reader never
-mixes two versions), and a second pipeline fetches the chunks of large values. Metrics
-count ``requests`` as round trips to the server (what latency is made of), ``by_op`` as
-calls of this API. See ``storage.redisstore.layout`` for the key layout and
-``storage.redisstore.config`` for the URI options.
+Round trips per call, whatever the number of keys (``layout`` says why this is safe):
+
+* ``get_ranges``: ONE pipeline of GETRANGEs when every slice lies in its value's first
+  chunk (every shuffle slice at the default chunk size); else up to two more, a
+  MULTI/EXEC of header + chunk 0, then the other chunks;
+* ``get_many``: the MULTI/EXEC (header + value of each key), then chunks of large values;
+* ``put``: one MULTI/EXEC for a value that fits in a chunk, else the chunks first.
+
+Metrics count ``requests`` as round trips to the server (what latency is made of, failed
+ones included) and ``by_op`` as calls of this API. ``storage.redisstore.config`` lists
+the URI options.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from storage.redisstore.layout import (
     check_key,
     glob_escape,
     header_key,
-    logical_key,
+    is_internal,
 )
 
 MAX_PIPELINE_BYTES = 256 << 20  # chunk writes per round trip: bounds client and server buffers
@@ -133,58 +138,56 @@ class RedisStore(BlockStore):
         view = memoryview(data).cast("B")
         with self._request("put", key) as io:
             if view.nbytes <= self.config.chunk_size:
-                old = self._switch(key, io, value=view)
+                old = self._switch(key, view, None, io)
                 if old is not None:
                     self._drop_chunks(key, Header.unpack(old), "", io)
             else:
-                self._write_chunks(key, view, io)
+                self._put_chunked(key, view, io)
             io.written = view.nbytes
 
-    def _write_chunks(self, key: str, view: memoryview, io: _IO) -> Header:
-        """Chunks under a fresh id, then the header switch that makes them the value."""
+    def _put_chunked(self, key: str, view: memoryview, io: _IO) -> None:
+        """Chunks 1..n-1 under a fresh id, then chunk 0 + header in one switch."""
         size, step = view.nbytes, self.config.chunk_size
         header = Header(size, step, -(-size // step), secrets.token_hex(8))
-        keys = header.chunk_keys(key)
+        extra = header.extra_keys(key)
         pipe = self.client.pipeline(transaction=False)
         try:
             queued = 0
-            for i, ckey in enumerate(keys):
+            for i, ckey in enumerate(extra, start=1):
                 pipe.set(ckey, view[i * step : (i + 1) * step])
                 queued += step
                 if queued >= MAX_PIPELINE_BYTES:
                     self._run(pipe, io)
                     queued = 0
             self._run(pipe, io)
-            old = self._switch(key, io, header=header)
+            old = self._switch(key, view[:step], header, io)
         except BaseException:
-            self._unlink_quietly(keys, io)
+            self._unlink_quietly(extra, io)
             raise
         if old is not None:
             self._drop_chunks(key, Header.unpack(old), header.chunk_id, io)
-        return header
 
-    def _switch(
-        self, key: str, io: _IO, *, value: memoryview | None = None, header: Header | None = None
-    ) -> bytes | None:
-        """Make ``value`` (small) or ``header`` (large) the key's value in one MULTI/EXEC;
-        returns the previous header, whose chunks are now garbage."""
+    def _switch(self, key: str, first: memoryview, header: Header | None, io: _IO) -> bytes | None:
+        """Make ``first`` the key's value (all of it, or chunk 0 of ``header``'s) in one
+        MULTI/EXEC; returns the previous header, whose chunks are now garbage."""
         hkey = header_key(key)
         pipe = self.client.pipeline(transaction=True)
         pipe.get(hkey)
+        pipe.set(key, first)
         if header is None:
-            pipe.set(key, value)
             pipe.unlink(hkey)
         else:
             pipe.set(hkey, header.pack())
-            pipe.unlink(key)
         return self._run(pipe, io)[0]
 
     def _drop_chunks(self, key: str, old: Header, keep_id: str, io: _IO) -> None:
         if old.chunk_id != keep_id:  # a retried switch sees its own header as "old"
-            self._unlink_quietly(old.chunk_keys(key), io)
+            self._unlink_quietly(old.extra_keys(key), io)
 
     def _unlink_quietly(self, keys: Sequence[str], io: _IO) -> None:
         """Best effort: garbage left behind is removed by the job's ``delete_prefix``."""
+        if not keys:
+            return
         try:
             pipe = self.client.pipeline(transaction=False)
             pipe.unlink(*keys)
@@ -215,7 +218,8 @@ class RedisStore(BlockStore):
             return self._read(wants, io)
 
     def get_ranges(self, requests: Iterable[RangeRequest]) -> list[bytes]:
-        """All slices in two round trips at most (one if none is chunked)."""
+        """All slices in one round trip when they lie in first chunks (every shuffle slice
+        at the default chunk size), else at most three."""
         wants = [self._want(r.key, r.offset, r.length) for r in requests]
         if not wants:
             return []
@@ -231,22 +235,44 @@ class RedisStore(BlockStore):
 
     def _read(self, wants: list[_Want], io: _IO) -> list[bytes]:
         results: list[bytes | None] = [None] * len(wants)
-        pending = list(range(len(wants)))
+        pending = self._read_fast(wants, results, io)
         for _ in range(READ_ATTEMPTS):
-            pending = self._read_once(wants, pending, results, io)
             if not pending:
                 out = [r for r in results if r is not None]
                 io.read += sum(len(r) for r in out)
                 return out
+            pending = self._read_once(wants, pending, results, io)
         key = wants[pending[0]].key
-        raise self._missing(key, " (its chunks vanished: evicted by the server's "
-                                 "maxmemory-policy, or overwritten on every read)")
+        raise self._missing(
+            key,
+            " (its chunks vanished: evicted by the server's "
+            "maxmemory-policy, or overwritten on every read)",
+        )
+
+    def _read_fast(self, wants: list[_Want], results: list[bytes | None], io: _IO) -> list[int]:
+        """One GETRANGE per non-empty range, pipelined; a full answer is final (the key holds
+        the current value's first chunk). Returns the reads that need the careful path."""
+        fast = [
+            i
+            for i, w in enumerate(wants)
+            if w.length and w.offset + w.length <= self.config.chunk_size
+        ]
+        if not fast:
+            return list(range(len(wants)))
+        pipe = self.client.pipeline(transaction=False)
+        for i in fast:
+            w = wants[i]
+            pipe.getrange(w.key, w.offset, w.offset + w.length - 1)
+        for i, value in zip(fast, self._run(pipe, io), strict=True):
+            if len(value) == wants[i].length:
+                results[i] = value
+        return [i for i, r in enumerate(results) if r is None]
 
     def _read_once(
         self, wants: list[_Want], pending: list[int], results: list[bytes | None], io: _IO
     ) -> list[int]:
-        """Header + small value of every pending read in one MULTI/EXEC, then the chunks of
-        large ones in one pipeline; returns the reads whose chunks changed underneath."""
+        """Header and chunk 0 of every pending read in one MULTI/EXEC, then the other chunks
+        of large values in one pipeline; returns the reads whose chunks changed underneath."""
         pipe = self.client.pipeline(transaction=True)
         for i in pending:
             w = wants[i]
@@ -259,21 +285,20 @@ class RedisStore(BlockStore):
             else:
                 pipe.strlen(w.key)
         replies = self._run(pipe, io)
-        large: list[tuple[int, Header, int, int]] = []
+        large: list[tuple[int, Header, int, int, bytes]] = []
         for n, i in enumerate(pending):
             w = wants[i]
             raw_header, exists, value = replies[3 * n : 3 * n + 3]
-            if raw_header is not None:
+            if not exists:
+                raise self._missing(w.key)
+            if w.length == 0:
+                results[i] = b""
+            elif raw_header is not None:
                 header = Header.unpack(raw_header)
                 offset, length = (0, header.size) if w.length is None else (w.offset, w.length)
                 if offset + length > header.size:
-                    got = max(0, header.size - offset)
-                    raise self._short(w.key, offset, length, got)
-                large.append((i, header, offset, length))
-            elif not exists:
-                raise self._missing(w.key)
-            elif w.length == 0:
-                results[i] = b""
+                    raise self._short(w.key, offset, length, max(0, header.size - offset))
+                large.append((i, header, offset, length, value))
             else:
                 if w.length is not None and len(value) != w.length:
                     raise self._short(w.key, w.offset, w.length, len(value))
@@ -283,22 +308,32 @@ class RedisStore(BlockStore):
     def _read_chunks(
         self,
         wants: list[_Want],
-        large: list[tuple[int, Header, int, int]],
+        large: list[tuple[int, Header, int, int, bytes]],
         results: list[bytes | None],
         io: _IO,
     ) -> list[int]:
+        """Assemble large values from the chunk-0 bytes already read and chunks 1..n-1."""
         pipe = self.client.pipeline(transaction=False)
         plans = []
-        for i, header, offset, length in large:
+        for i, header, offset, length, first in large:
             pieces = header.pieces(offset, length)
-            keys = header.chunk_keys(wants[i].key)
+            sizes = [end - start + 1 for _, start, end in pieces]
+            if pieces[0][0] == 0 and len(first) != sizes[0]:
+                raise StoreError(
+                    f"corrupt chunked value {wants[i].key!r} in {self.uri}: chunk 0 holds "
+                    f"{len(first)} bytes where the header implies more",
+                    store=self.uri,
+                    key=wants[i].key,
+                )
             for index, start, end in pieces:
-                pipe.getrange(keys[index], start, end)
-            plans.append((i, [end - start + 1 for _, start, end in pieces]))
+                if index:
+                    pipe.getrange(header.chunk_key(wants[i].key, index), start, end)
+            plans.append((i, first if pieces[0][0] == 0 else None, sizes))
         replies = iter(self._run(pipe, io))
         changed = []
-        for i, sizes in plans:
-            parts = [next(replies) for _ in sizes]
+        for i, first, sizes in plans:
+            parts = [first] if first is not None else []
+            parts += [next(replies) for _ in sizes[len(parts) :]]
             if any(len(p) != s for p, s in zip(parts, sizes, strict=True)):
                 changed.append(i)  # header switched (or key deleted) after we read it
             else:
@@ -325,7 +360,7 @@ class RedisStore(BlockStore):
         check_key(key)
         with self._request("exists", key) as io:
             io.trips += 1
-            return bool(self.client.exists(key, header_key(key)))
+            return bool(self.client.exists(key))
 
     def _scan(self, prefix: str, io: _IO) -> Iterator[list[bytes]]:
         """Batches of Redis keys starting with ``prefix`` (glob characters taken literally)."""
@@ -346,8 +381,8 @@ class RedisStore(BlockStore):
         with self._request("list_prefix", prefix) as io:
             for batch in self._scan(prefix, io):
                 for raw in batch:
-                    name = logical_key(raw.decode("utf-8", "surrogateescape"))
-                    if name is not None:
+                    name = raw.decode("utf-8", "surrogateescape")
+                    if not is_internal(name):
                         names.add(name)
         return iter(sorted(names))
 
@@ -359,8 +394,8 @@ class RedisStore(BlockStore):
             for batch in self._scan(prefix, io):
                 mine, internal = [], []
                 for raw in batch:
-                    name = logical_key(raw.decode("utf-8", "surrogateescape"))
-                    (internal if name is None else mine).append(raw)
+                    name = raw.decode("utf-8", "surrogateescape")
+                    (internal if is_internal(name) else mine).append(raw)
                 pipe = self.client.pipeline(transaction=False)
                 if mine:
                     pipe.unlink(*mine)

@@ -118,7 +118,7 @@ def test_overwrite_between_sizes_leaves_no_garbage(store: RedisStore, server: Re
         assert store.get("job/k") == value
     assert redis_keys(server) == [b"job/k"]
     store.put("job/k", big)
-    assert len(redis_keys(server)) == 1 + 5  # header + chunks, the old value's are gone
+    assert len(redis_keys(server)) == 1 + 1 + 4  # key (chunk 0), header, chunks 1-4 only
 
 
 # --------------------------------------------------------------------------- ranges
@@ -142,11 +142,15 @@ def test_ranged_gets_within_and_across_chunks(store: RedisStore, server: RedisSe
         assert store.get_range("r/big", offset, length) == data[offset : offset + length]
     assert store.get_range("r/small", 10, 500) == data[10:510]
 
-    # Only the chunks a range touches are read: 2 of 11 here, plus the first round's
-    # GETRANGE of the plain key (empty: the value is chunked), sent with the header GET.
+    # Only the chunks a range touches are read: 2 of 11 here, plus a GETRANGE of the key
+    # itself (chunk 0; empty for this range), sent with the header GET.
     before = command_calls(server, "getrange")
     assert store.get_range("r/big", 3 * CHUNK - 10, 20) == data[3 * CHUNK - 10 : 3 * CHUNK + 10]
     assert command_calls(server, "getrange") - before == 1 + 2
+    # A range inside the first chunk is one GETRANGE and one round trip, even when chunked.
+    before, trips = command_calls(server, "getrange"), store.metrics.requests
+    assert store.get_range("r/big", 7, CHUNK - 7) == data[7:CHUNK]
+    assert (command_calls(server, "getrange") - before, store.metrics.requests - trips) == (1, 1)
 
     with pytest.raises(StoreError, match="short read"):
         store.get_range("r/big", len(data) - 5, 10)
@@ -180,6 +184,11 @@ def test_overwrite_is_atomic_for_concurrent_readers(store: RedisStore) -> None:
                 assert value in versions, f"torn read: {len(value)} bytes {value[:1]!r}..."
                 head = store.get_ranges([RangeRequest("race/k", 0, 40)])[0]
                 assert head in (b"a" * 40, b"b" * 40, b"c" * 40)
+                try:  # across chunks 0-2; too long for the small version ("short read")
+                    span = store.get_range("race/k", CHUNK - 5, 2 * CHUNK)
+                    assert span in (b"a" * 2 * CHUNK, b"b" * 2 * CHUNK), f"torn: {span[:1]!r}"
+                except StoreError as e:
+                    assert "short read" in str(e), e
                 seen.append(value[:1])
         except BaseException as e:  # noqa: BLE001
             errors.append(e)
@@ -207,7 +216,7 @@ def test_get_many_and_get_ranges_are_pipelined(store: RedisStore) -> None:
 
     before = store.metrics.requests
     assert store.get_ranges(requests) == [v[10:110] for v in values.values()]
-    assert store.metrics.requests - before == 1  # one MULTI/EXEC for 64 slices
+    assert store.metrics.requests - before == 1  # one pipeline for 64 slices
 
     before = store.metrics.requests
     assert [store.get_range(r.key, r.offset, r.length) for r in requests] == [
@@ -219,10 +228,13 @@ def test_get_many_and_get_ranges_are_pipelined(store: RedisStore) -> None:
     assert store.get_many(values) == list(values.values())
     assert store.metrics.requests - before == 1
 
-    store.put("p/big", os.urandom(5 * CHUNK))  # chunked values add ONE round trip in all
+    # A slice beyond a first chunk adds two round trips in all (header + chunk 0, chunks).
+    big = os.urandom(5 * CHUNK)
+    store.put("p/big", big)
     before = store.metrics.requests
-    store.get_ranges(requests + [RangeRequest("p/big", 100, 3 * CHUNK)])
-    assert store.metrics.requests - before == 2
+    got = store.get_ranges(requests + [RangeRequest("p/big", 100, 3 * CHUNK)] * 2)
+    assert got[-2:] == [big[100 : 100 + 3 * CHUNK]] * 2
+    assert store.metrics.requests - before == 3
     assert store.metrics.by_op["get_ranges"] == 2
     assert store.metrics.bytes_read > 0 and store.metrics.bytes_written > 0
 
