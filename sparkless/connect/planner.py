@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import zlib
+
 import pyarrow as pa
 from pyspark.sql.connect.proto import base_pb2 as pb
 from pyspark.sql.connect.proto import commands_pb2 as cpb
@@ -169,10 +172,11 @@ class ConnectPlanner:
             level = req.tree_string.level if req.tree_string.HasField("level") else None
             resp.tree_string.tree_string = tree_string(plan.schema(), level)
         elif kind == "is_local":
+            # Spark: the analyzed plan is a LocalRelation (collect() needs no job).
             plan = self.relations.convert(req.is_local.plan.root)
-            resp.is_local.is_local = all(isinstance(n, (ir.LocalRelation,)) or n.children for n in ir.walk(plan)) and not any(
-                isinstance(n, (ir.FileScan, ir.Range)) for n in ir.walk(plan)
-            )
+            while isinstance(plan, (ir.Tagged, ir.Alias)):
+                plan = plan.child
+            resp.is_local.is_local = isinstance(plan, ir.LocalRelation)
         elif kind == "is_streaming":
             resp.is_streaming.is_streaming = False
         elif kind == "input_files":
@@ -194,10 +198,10 @@ class ConnectPlanner:
         elif kind == "same_semantics":
             a = self.relations.convert(req.same_semantics.target_plan.root)
             b = self.relations.convert(req.same_semantics.other_plan.root)
-            resp.same_semantics.result = ir.tree_string(a) == ir.tree_string(b)
+            resp.same_semantics.result = canonical(a) == canonical(b)
         elif kind == "semantic_hash":
             plan = self.relations.convert(req.semantic_hash.plan.root)
-            resp.semantic_hash.result = hash(ir.tree_string(plan)) & 0x7FFFFFFF
+            resp.semantic_hash.result = zlib.crc32(canonical(plan).encode()) & 0x7FFFFFFF
         elif kind in ("persist", "unpersist"):
             pass  # caching is the wider-API issue; persisting is a hint, never wrong to ignore
         elif kind == "get_storage_level":
@@ -211,6 +215,12 @@ class ConnectPlanner:
 
         phys = PhysicalPlanner(self.session.conf, "explain", self.session.engine.parallelism, self.session.oracle).plan(plan)
         return f"== Logical Plan ==\n{ir.tree_string(plan)}\n\n{phys.explain()}\n"
+
+
+def canonical(plan: ir.Plan) -> str:
+    """The plan with attribute ids renumbered by first use: equal for equal queries."""
+    ids: dict[str, str] = {}
+    return re.sub(r"_c\d+", lambda m: ids.setdefault(m.group(0), f"#{len(ids)}"), ir.tree_string(plan))
 
 
 class _Progress:
