@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
 
     sub.add_parser("version", help="print the version")
+
+    from storage.crail.serve import build_parser as crail_serve_parser
+
+    store = sub.add_parser("store", help="run a store's servers")
+    store_sub = store.add_subparsers(dest="store_command", required=True, metavar="STORE_COMMAND")
+    crail_serve_parser(store_sub.add_parser("serve", help="the crail:// memory store's servers"))
     return parser
 
 
@@ -234,6 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_server(args)
         if args.command == "submit":
             return cmd_submit(args)
+        if args.command == "store":
+            from storage.crail.serve import run as crail_serve_run
+
+            return crail_serve_run(args)
         print(version_text())
         return 0
     except UsageError as exc:
