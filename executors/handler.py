@@ -164,7 +164,7 @@ def _store_delta(store: BlockStore, before: dict[str, float]) -> dict[str, float
 
 
 def _run(event: TaskEvent, started: float) -> TaskResult:
-    store = open_store(event["store"])
+    store = open_store(event["store"], event.get("conf"))
     before = store.metrics.as_dict()
     con = connection(int((event.get("conf") or {}).get(THREADS_CONF, DEFAULT_THREADS)))
     registered: list[str] = []

@@ -49,13 +49,20 @@ def _fetch(store: BlockStore, requests: list[RangeRequest]) -> list[pa.Table]:
 
 
 def _batches(requests: list[RangeRequest], n: int) -> list[list[RangeRequest]]:
-    """``n`` contiguous batches of near-equal size, preserving order."""
-    size, extra = divmod(len(requests), n)
-    out, start = [], 0
-    for i in range(n):
-        end = start + size + (i < extra)
-        out.append(requests[start:end])
-        start = end
+    """Up to ``n`` contiguous batches of near-equal size, preserving order, never splitting
+    one object's run of slices (a store can then coalesce adjacent slices into one GET)."""
+    runs: list[list[RangeRequest]] = []
+    for r in requests:
+        if runs and runs[-1][-1].key == r.key:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    target = max(1, -(-len(requests) // n))
+    out: list[list[RangeRequest]] = [[]]
+    for run in runs:
+        if out[-1] and len(out[-1]) + len(run) > target and len(out) < n:
+            out.append([])
+        out[-1].extend(run)
     return out
 
 

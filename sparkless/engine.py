@@ -20,7 +20,7 @@ class Engine:
             self._workdir = tempfile.mkdtemp(prefix="sparkless-store-")
             store_uri = f"file://{self._workdir}"
         self.store_uri = store_uri
-        self.store = open_store(store_uri)
+        self.store = open_store(store_uri, self.base_conf)
         self.platform = open_platform(conf=self.base_conf)
         self.parallelism = int(
             self.base_conf.get("spark.sparkless.defaultParallelism")

@@ -10,8 +10,10 @@ than sharing the parent's sockets.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import threading
+from collections.abc import Mapping
 
 from storage.base import (
     BlockNotFound,
@@ -48,8 +50,12 @@ def _normalise(uri: str) -> tuple[str, str]:
     return scheme.lower(), uri
 
 
-def open_store(uri: str) -> BlockStore:
-    """The store for ``uri``, created once per process and then reused."""
+def open_store(uri: str, conf: Mapping[str, str] | None = None) -> BlockStore:
+    """The store for ``uri``, created once per process and then reused.
+
+    ``conf`` (a job's Spark settings, e.g. ``spark.sparkless.s3.*``) is passed to stores
+    whose ``from_uri`` takes it; the URI's own options win over it.
+    """
     scheme, uri = _normalise(uri)
     if scheme not in STORES:
         raise ValueError(
@@ -61,7 +67,8 @@ def open_store(uri: str) -> BlockStore:
         if store is None:
             module, _, cls_name = STORES[scheme].partition(":")
             cls = getattr(importlib.import_module(module), cls_name)
-            store = cls.from_uri(uri)
+            takes_conf = "conf" in inspect.signature(cls.from_uri).parameters
+            store = cls.from_uri(uri, conf=conf) if takes_conf and conf else cls.from_uri(uri)
             _cache[cache_key] = store
     return store
 

@@ -89,6 +89,7 @@ class DAGScheduler:
         self._next_stage_id = 0
         self.metrics: dict[str, float] = {"tasks": 0, "failed_attempts": 0, "stages": 0}
         self._attempts: dict[tuple[int, int], int] = {}
+        self._running: dict[Future, tuple[StageState, TaskSpec]] = {}
 
     # ---- public ------------------------------------------------------------------
 
@@ -100,7 +101,10 @@ class DAGScheduler:
         try:
             for block in self.phys.blocks:
                 self.store.put(self._block_key(block), table_to_ipc(block.table, None))
-            yield from self._run_stages()
+            try:
+                yield from self._run_stages()
+            finally:
+                self._drain()
             ok = True
         finally:
             self.bus.post(
@@ -135,7 +139,7 @@ class DAGScheduler:
         }
         waiting[RESULT] = self.phys.result
         complete: set[int] = set()
-        running: dict[Future, tuple[StageState, TaskSpec]] = {}
+        running = self._running
         # Tasks held back until lost map outputs they read are recomputed.
         blocked: list[tuple[StageState, TaskSpec]] = []
         next_result = 0
@@ -179,6 +183,15 @@ class DAGScheduler:
                     continue
                 retry = self._task_failed(stage, task, outcome)
                 running[self._launch(stage, retry)] = (stage, retry)
+
+    def _drain(self, timeout: float = 120.0) -> None:
+        """A job that ends early (failure, interrupt) first stops its tasks: queued ones are
+        cancelled, running ones finish, so none writes to the store after cleanup."""
+        pending = list(self._running)
+        for fut in pending:
+            fut.cancel()
+        wait([f for f in pending if not f.cancelled()], timeout=timeout)
+        self._running.clear()
 
     def _lost_map_output(self, outcome: dict[str, Any]) -> tuple[StageState, TaskSpec] | None:
         """For a fetch failure: the map stage and a new attempt of the task whose output is lost."""
