@@ -210,8 +210,13 @@ def test_token_from_environment(tmp_path):
 
 @pytest.mark.sparkless_only
 def test_refuses_non_loopback_without_token(tmp_path):
-    with pytest.raises(RuntimeError, match="did not print its ready line"):
-        start_server(tmp_path, host="0.0.0.0", timeout=60)
+    try:
+        server = start_server(tmp_path, host="0.0.0.0", timeout=60)
+    except RuntimeError as e:
+        assert "did not print its ready line" in str(e)
+        return
+    server.stop()
+    pytest.fail(f"server listened on 0.0.0.0 without a token ({server.url})")
 
 
 def test_sigterm_stops_the_server(tmp_path):
