@@ -10,6 +10,7 @@ from typing import Any
 MAX_CONCURRENCY = "spark.sparkless.maxConcurrency"
 IDLE_TIMEOUT = "spark.sparkless.warmPool.idleTimeout"
 MIN_IDLE = "spark.sparkless.warmPool.minIdle"
+MAX_IDLE = "spark.sparkless.warmPool.maxIdle"
 TASK_TIMEOUT = "spark.sparkless.task.timeout"
 HANDLER = "spark.sparkless.local.handler"
 
@@ -41,6 +42,8 @@ def platform_kwargs(conf: Mapping[str, Any]) -> dict[str, Any]:
         "max_workers": _int(conf, MAX_CONCURRENCY, os.cpu_count() or 1),
         "min_idle": _int(conf, MIN_IDLE, 0),
     }
+    if conf.get(MAX_IDLE) not in (None, ""):
+        kwargs["max_idle"] = _int(conf, MAX_IDLE, kwargs["max_workers"])
     if IDLE_TIMEOUT in conf:
         kwargs["idle_ttl_s"] = seconds(conf[IDLE_TIMEOUT], IDLE_TIMEOUT)
     if conf.get(TASK_TIMEOUT):

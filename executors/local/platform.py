@@ -71,6 +71,7 @@ class _Worker:
     since: float  # spawn time, then idle-since or dispatch time
     pid: int = 0
     state: str = "starting"  # starting → idle ⇄ busy
+    warm: bool = False  # its handler's init is done (reported after hello, before any task)
     tasks: int = 0
     job: _Job | None = None
     deadline: float = math.inf
@@ -101,16 +102,21 @@ class LocalPlatform:
         min_idle: int = 0,
         task_timeout_s: float | None = None,
         handler: str = DEFAULT_HANDLER,
+        max_idle: int | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+        max_idle = max_workers if max_idle is None else max_idle
         if min_idle < 0 or min_idle > max_workers:
             raise ValueError(f"min_idle must be in [0, max_workers], got {min_idle}")
+        if not min_idle <= max_idle:
+            raise ValueError(f"max_idle must be >= min_idle ({min_idle}), got {max_idle}")
         if task_timeout_s is not None and task_timeout_s <= 0:
             raise ValueError(f"task_timeout_s must be positive, got {task_timeout_s}")
         self.max_workers = max_workers
         self.idle_ttl_s = idle_ttl_s
         self.min_idle = min_idle
+        self.max_idle = min(max_idle, max_workers)
         self.task_timeout_s = task_timeout_s
         self.handler = handler
 
@@ -155,23 +161,25 @@ class LocalPlatform:
                 raise RuntimeError("LocalPlatform is shut down")
             self._stats["invocations"] += 1
             if self._idle and not self._queue:
-                self._dispatch(self._idle.pop(), job)
+                self._dispatch(self._take_idle(), job)
             else:
                 self._queue.append(job)
             self._wake()
         return job.future
 
     def prewarm(self, n: int, timeout: float | None = 30.0) -> int:
-        """Start workers until ``n`` exist (at most ``max_workers``); wait up to ``timeout``
-        for them to be ready. Returns how many workers are ready."""
+        """Start workers until ``n`` exist (at most ``max_workers``, and at most ``max_idle``
+        beyond the busy ones); wait up to ``timeout`` (0: not at all) for them to be warm.
+        Returns how many live workers are warm."""
         with self._lock:
-            want = min(n, self.max_workers)
+            busy = sum(1 for w in self._workers if w.state == "busy")
+            want = min(n, self.max_workers, busy + self.max_idle)
             self._prewarm_pending = max(self._prewarm_pending, want - len(self._workers))
             self._wake()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while True:
-                ready = sum(1 for w in self._workers if w.state != "starting")
+                ready = sum(1 for w in self._workers if w.warm)
                 left = None if deadline is None else deadline - time.monotonic()
                 if ready >= want or self._closed or (left is not None and left <= 0):
                     return ready
@@ -192,11 +200,13 @@ class LocalPlatform:
                         "deaths",
                         "timeouts",
                         "reaped",
+                        "trimmed",
                         "start_failures",
                         "zygote_starts",
                     )
                 },
                 "live": len(self._workers),
+                "warm": sum(1 for w in self._workers if w.warm),
                 "idle": states["idle"],
                 "busy": states["busy"],
                 "starting": states["starting"],
@@ -282,7 +292,7 @@ class LocalPlatform:
                 del self._dying[pid]
                 self._fail(job, f"worker pid {pid} died (exit status not reported)")
         while self._queue and self._idle:
-            self._dispatch(self._idle.pop(), self._queue.popleft())
+            self._dispatch(self._take_idle(), self._queue.popleft())
         self._spawn_as_needed(now)
         while (
             len(self._idle) > self.min_idle
@@ -329,6 +339,13 @@ class LocalPlatform:
         finite = [t for t in times if t != math.inf]
         return max(0.0, min(finite) - now) if finite else None
 
+    def _take_idle(self) -> _Worker:
+        """The most recently used warm idle worker; one still warming only if none is warm."""
+        for i in range(len(self._idle) - 1, -1, -1):
+            if self._idle[i].warm:
+                return self._idle.pop(i)
+        return self._idle.pop()
+
     def _dispatch(self, w: _Worker, job: _Job) -> None:
         """Send ``job`` to idle worker ``w``; if ``w`` turns out dead, requeue the job."""
         if not job.started:
@@ -366,8 +383,11 @@ class LocalPlatform:
             w.pid = message["hello"]
             self._by_pid[w.pid] = w
             self._stats["workers_started"] += 1
-            self._start_failures = 0
             self._make_idle(w)
+            self._changed.notify_all()
+        elif w.state != "starting" and not w.warm and message.keys() == {"warm"}:
+            w.warm = True
+            self._start_failures = 0
             self._changed.notify_all()
         elif w.state == "busy" and w.job is not None:
             job = w.job
@@ -383,6 +403,9 @@ class LocalPlatform:
         w.state, w.job, w.deadline, w.since = "idle", None, math.inf, time.monotonic()
         if self._queue:
             self._dispatch(w, self._queue.popleft())
+        elif len(self._idle) >= self.max_idle:
+            self._stats["trimmed"] += 1  # more idle sandboxes than allowed: end it now
+            self._discard(w, kill=False)
         else:
             self._idle.append(w)
 
@@ -390,7 +413,7 @@ class LocalPlatform:
         """EOF from a worker we did not end: it died (or never started)."""
         state, job, pid = w.state, w.job, w.pid
         self._remove(w)
-        if state == "starting":
+        if state == "starting" or (not w.warm and not w.tasks and job is None):
             self._stats["start_failures"] += 1
             self._start_failures += 1
             self._changed.notify_all()
