@@ -172,9 +172,7 @@ class FaasSchedulerBackend:
         keep_parallel = math.ceil(num_tasks / functions)  # never fewer functions than planned
         return max(1, min(want, self.max_batch, keep_parallel))
 
-    def target(
-        self, running: int, pending: int, finished_durations: Sequence[float] = ()
-    ) -> int:
+    def target(self, running: int, pending: int, finished_durations: Sequence[float] = ()) -> int:
         """Functions to hold now for a running stage.
 
         Never more than running + pending (an idle function is released), never more than

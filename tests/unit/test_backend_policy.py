@@ -7,7 +7,10 @@ import pytest
 from sparkless.scheduler.backend import PROFILES, FaasSchedulerBackend, PlatformProfile
 
 PROFILE = PlatformProfile(
-    start_s=0.1, bytes_per_s=100e6, batch_threshold_s=0.05, default_memory_mb=1769,
+    start_s=0.1,
+    bytes_per_s=100e6,
+    batch_threshold_s=0.05,
+    default_memory_mb=1769,
     default_concurrency=8,
 )
 MB = 1_000_000
