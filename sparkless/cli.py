@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     store = sub.add_parser("store", help="run a store's servers")
     store_sub = store.add_subparsers(dest="store_command", required=True, metavar="STORE_COMMAND")
     crail_serve_parser(store_sub.add_parser("serve", help="the crail:// memory store's servers"))
+
+    from sparkless.deploy.args import add_deploy_arguments, add_doctor_arguments
+
+    add_deploy_arguments(sub.add_parser("deploy", help="create/update the AWS resources (boto3)"))
+    add_doctor_arguments(sub.add_parser("doctor", help="check a deployment, say what is wrong"))
     return parser
 
 
@@ -244,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from storage.crail.serve import run as crail_serve_run
 
             return crail_serve_run(args)
+        if args.command in ("deploy", "doctor"):
+            from sparkless.deploy import deploy_main, doctor_main
+
+            return (deploy_main if args.command == "deploy" else doctor_main)(args)
         print(version_text())
         return 0
     except UsageError as exc:
