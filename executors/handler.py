@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
 from shuffle.writer import default_codec, write_map_output
 from storage import BlockStore, open_store
+from storage.units import parse_size
 
 THREADS_CONF = "spark.sparkless.task.threads"
 DEFAULT_THREADS = 1
@@ -80,7 +82,28 @@ def _fragment(sql: str) -> str:
     return sql.strip().rstrip(";").strip()
 
 
-def load_input(store: BlockStore, spec: Mapping[str, Any]) -> pa.Table:
+BROADCAST_CACHE_CONF = "spark.sparkless.broadcastCache.maxBytes"
+_broadcasts: OrderedDict[tuple, pa.Table] = OrderedDict()
+
+
+def _cached_broadcast(store: BlockStore, spec: Mapping[str, Any], budget: int) -> pa.Table:
+    """A broadcast read once per warm function: keyed by its exact blocks, LRU by bytes."""
+    key = tuple((b["key"], b["offset"], b["length"]) for b in spec["blocks"])
+    table = _broadcasts.get(key)
+    if table is not None:
+        _broadcasts.move_to_end(key)
+        return table
+    table = read_blocks(store, spec["blocks"], schema_from_b64(spec["schema"]))
+    if table.nbytes <= budget:
+        _broadcasts[key] = table
+        while sum(t.nbytes for t in _broadcasts.values()) > budget:
+            _broadcasts.popitem(last=False)
+    return table
+
+
+def load_input(store: BlockStore, spec: Mapping[str, Any], broadcast_budget: int = 0) -> pa.Table:
+    if spec["kind"] == "shuffle" and spec.get("cache") and broadcast_budget > 0:
+        return _cached_broadcast(store, spec, broadcast_budget)
     if spec["kind"] == "shuffle":
         return read_blocks(store, spec["blocks"], schema_from_b64(spec["schema"]))
     if spec["kind"] == "block":
@@ -158,25 +181,39 @@ def write_output(
     raise ValueError(f"unknown output kind {kind!r}")
 
 
-def _store_delta(store: BlockStore, before: dict[str, float]) -> dict[str, float]:
-    after = store.metrics.as_dict()
-    return {k: after[k] - before.get(k, 0) for k in after}
+def _stores(event: TaskEvent) -> dict[str, BlockStore]:
+    """Every store the task touches: the job's, and per shuffle (spark.sparkless.store=auto)."""
+    conf = event.get("conf")
+    uris = {event["store"], event["output"].get("store") or event["store"]}
+    uris.update(spec.get("store") or event["store"] for spec in event["inputs"])
+    return {uri: open_store(uri, conf) for uri in uris}
+
+
+def _store_delta(stores: dict[str, BlockStore], before: dict[str, dict[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for uri, store in stores.items():
+        after = store.metrics.as_dict()
+        for k, v in after.items():
+            total[k] = total.get(k, 0) + v - before[uri].get(k, 0)
+    return total
 
 
 def _run(event: TaskEvent, started: float) -> TaskResult:
-    store = open_store(event["store"], event.get("conf"))
-    before = store.metrics.as_dict()
-    con = connection(int((event.get("conf") or {}).get(THREADS_CONF, DEFAULT_THREADS)))
+    stores = _stores(event)
+    before = {uri: s.metrics.as_dict() for uri, s in stores.items()}
+    conf = event.get("conf") or {}
+    con = connection(int(conf.get(THREADS_CONF, DEFAULT_THREADS)))
+    budget = parse_size(str(conf.get(BROADCAST_CACHE_CONF, "512m")))
     registered: list[str] = []
     input_rows = 0
     try:
         for spec in event["inputs"]:
-            table = load_input(store, spec)
+            table = load_input(stores[spec.get("store") or event["store"]], spec, budget)
             con.register(spec["name"], table)
             registered.append(spec["name"])
             input_rows += table.num_rows
         read_done = time.perf_counter()
-        output = write_output(con, store, event)
+        output = write_output(con, stores[event["output"].get("store") or event["store"]], event)
     finally:
         for name in registered:
             con.unregister(name)
@@ -191,7 +228,7 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
             "input_rows": input_rows,
             "output_rows": output.get("rows", 0),
             "output_bytes": output.get("bytes", 0),
-            "store": _store_delta(store, before),
+            "store": _store_delta(stores, before),
         },
     }
 

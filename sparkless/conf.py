@@ -10,6 +10,8 @@ import os
 import threading
 import time
 
+from storage.units import parse_size
+
 # Spark's own defaults where sparkless honours the key, plus ours.
 DEFAULTS: dict[str, str] = {
     "spark.sql.shuffle.partitions": "200",
@@ -69,12 +71,9 @@ def default_time_zone() -> str:
 
 
 def parse_bytes(text: str) -> int:
-    """Spark's byte strings: ``10m``, ``64MB``, ``1g``, ``1024`` (bytes)."""
-    s = text.strip().lower().removesuffix("b")
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    if s and s[-1] in units:
-        return int(float(s[:-1]) * units[s[-1]])
-    return int(s)
+    """Spark's byte strings (``10m``, ``64MB``, ``1g``, ``1024``; ``-1`` = off); see storage.units."""
+    text = text.strip()
+    return -parse_size(text[1:]) if text.startswith("-") else parse_size(text)
 
 
 class SessionConf:
@@ -82,8 +81,10 @@ class SessionConf:
 
     def __init__(self, base: dict[str, str] | None = None) -> None:
         self._lock = threading.Lock()
-        self._base: dict[str, str] = dict(base or {})  # the server's --conf; unset returns here
-        self._values: dict[str, str] = {}
+        # The server's --conf values start as this session's own settings, as in Spark:
+        # unset returns a key to Spark's built-in default, not to the server's value.
+        self._base: dict[str, str] = {}
+        self._values: dict[str, str] = dict(base or {})
 
     def get(self, key: str, default: str | None = None) -> str | None:
         with self._lock:

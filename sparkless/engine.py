@@ -8,6 +8,7 @@ import tempfile
 
 from executors.platforms import open_platform
 from sparkless.scheduler.listener import ListenerBus
+from sparkless.scheduler.store_policy import AUTO, auto_stores
 from storage import open_store
 
 
@@ -16,6 +17,9 @@ class Engine:
         self.base_conf = dict(conf or {})
         self._workdir: str | None = None
         store_uri = store or self.base_conf.get("spark.sparkless.store") or ""
+        if store_uri == AUTO:  # job-level blocks (results, local data) go to the large store
+            self.base_conf["spark.sparkless.store"] = AUTO
+            store_uri = auto_stores(self.base_conf)[1]
         if not store_uri:
             self._workdir = tempfile.mkdtemp(prefix="sparkless-store-")
             store_uri = f"file://{self._workdir}"

@@ -84,6 +84,7 @@ class ShuffleDep:
     num_partitions: int
     schema: pa.Schema
     description: str
+    estimated_bytes: int | None = None  # for choosing a store (spark.sparkless.store=auto)
 
 
 @dataclass
@@ -214,7 +215,7 @@ class PhysicalPlanner:
             return self._two_phase(p, child, two)
         keys = [k.sql("duckdb") for k in p.keys]
         kind = {"kind": "hash"} if keys else {"kind": "single"}
-        part = self.exchange(child, p.child.output, kind, keys, "Aggregate")
+        part = self.exchange(child, p.child.output, kind, keys, "Aggregate", source=p.child)
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.aggs)
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
         return wrap([part], lambda s: f"SELECT {select} FROM ({s}) AS t{group}")
@@ -233,7 +234,9 @@ class PhysicalPlanner:
         )
         key_attrs = attrs[: len(two.keys)]
         kind = {"kind": "hash"} if two.keys else {"kind": "single"}
-        part = self.exchange(partial, attrs, kind, [a.col for a in key_attrs], "HashAggregate (partial)")
+        part = self.exchange(
+            partial, attrs, kind, [a.col for a in key_attrs], "HashAggregate (partial)", source=p.child
+        )
         back = ", ".join(f"{a.col} AS {name}" for (_, name), a in zip(two.partial, attrs))
         final = ", ".join(
             f"CAST({e.sql('duckdb')} AS {duckdb_type_sql(a.dtype)}) AS {a.col}" for e, a in two.final
@@ -244,7 +247,7 @@ class PhysicalPlanner:
     def _compile_Distinct(self, p: ir.Distinct) -> list[Group]:
         child = self.compile(p.child)
         keys = [a.col for a in (p.keys if p.keys is not None else p.output)]
-        part = self.exchange(child, p.output, {"kind": "hash"}, keys, "Distinct")
+        part = self.exchange(child, p.output, {"kind": "hash"}, keys, "Distinct", source=p.child)
         if p.keys is None:
             return wrap([part], lambda s: f"SELECT DISTINCT {cols(p.output)} FROM ({s}) AS t")
         on = ", ".join(keys)
@@ -254,7 +257,9 @@ class PhysicalPlanner:
         child = self.compile(p.child)
         keys = [k.sql("duckdb") for k in p.keys]
         kind = {"kind": "hash"} if keys else {"kind": "round_robin"}
-        part = self.exchange(child, p.output, kind, keys, "Repartition", num_partitions=p.num_partitions)
+        part = self.exchange(
+            child, p.output, kind, keys, "Repartition", num_partitions=p.num_partitions, source=p.child
+        )
         if p.num_partitions is not None:
             part.adaptive = False
         return [part]
@@ -267,7 +272,7 @@ class PhysicalPlanner:
         )
         child = self.compile(p.child)
         if p.is_global and not single_partition(child):
-            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort")]
+            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort", source=p.child)]
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order}")
 
     def _compile_Limit(self, p: ir.Limit) -> list[Group]:
@@ -276,12 +281,12 @@ class PhysicalPlanner:
         if single_partition(child):
             return wrap(child, limit)
         local = wrap(child, limit)
-        return wrap([self.exchange(local, p.output, {"kind": "single"}, [], "Limit")], limit)
+        return wrap([self.exchange(local, p.output, {"kind": "single"}, [], "Limit", source=p)], limit)
 
     def _compile_Offset(self, p: ir.Offset) -> list[Group]:
         child = self.compile(p.child)
         if not single_partition(child):
-            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Offset")]
+            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Offset", source=p.child)]
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t OFFSET {p.n}")
 
     def _compile_Join(self, p: ir.Join) -> list[Group]:
@@ -302,8 +307,10 @@ class PhysicalPlanner:
         lkeys, rkeys = equi_keys(p)
         lkeys, rkeys = align_key_types(lkeys, rkeys, p.left.output, p.right.output, self.oracle)
         kind = {"kind": "hash"} if lkeys else {"kind": "single"}
-        lpart = self.exchange(left, p.left.output, kind, lkeys, "ShuffledHashJoin (left side)")
-        rpart = self.exchange(right, p.right.output, kind, rkeys, "ShuffledHashJoin (right side)", like=lpart)
+        lpart = self.exchange(left, p.left.output, kind, lkeys, "ShuffledHashJoin (left side)", source=p.left)
+        rpart = self.exchange(
+            right, p.right.output, kind, rkeys, "ShuffledHashJoin (right side)", like=lpart, source=p.right
+        )
         frag = Frag(
             f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}",
             lpart.frag.inputs + rpart.frag.inputs,
@@ -331,7 +338,12 @@ class PhysicalPlanner:
         build_plan = p.right if build == "right" else p.left
         probe_plan = p.left if build == "right" else p.right
         built = self.exchange(
-            self.compile(build_plan), build_plan.output, {"kind": "single"}, [], f"BroadcastHashJoin (build side: {build})"
+            self.compile(build_plan),
+            build_plan.output,
+            {"kind": "single"},
+            [],
+            f"BroadcastHashJoin (build side: {build})",
+            source=build_plan,
         )
         name = self._name()
         bcast = BroadcastRead(built.shuffle_ids[0], name)
@@ -361,6 +373,7 @@ class PhysicalPlanner:
         description: str,
         like: Shuffled | None = None,
         num_partitions: int | None = None,
+        source: ir.Plan | None = None,
     ) -> Shuffled:
         """A shuffle of ``parts`` on ``key_sql``; returns the reduce-side template."""
         sid = next(self._shuffle_ids)
@@ -385,7 +398,8 @@ class PhysicalPlanner:
                 for (i, _), t in zip(extra_keys, extra_types)
             ]
         )
-        self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description)
+        size = estimate_size(source) if source is not None else None
+        self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description, size)
         name = self._name()
         return Shuffled(
             Frag(f"SELECT {cols(attrs)} FROM {name}", [ShuffleRead(sid, name)]), [sid], n

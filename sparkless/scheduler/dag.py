@@ -32,6 +32,8 @@ from sparkless.physical.planner import (
     stage_deps,
 )
 from sparkless.scheduler import listener as ev
+from sparkless.scheduler.store_policy import StorePolicy
+from storage import open_store
 from storage.base import BlockStore
 
 RESULT = -1  # stage key of the result stage
@@ -90,6 +92,11 @@ class DAGScheduler:
         self.metrics: dict[str, float] = {"tasks": 0, "failed_attempts": 0, "stages": 0}
         self._attempts: dict[tuple[int, int], int] = {}
         self._running: dict[Future, tuple[StageState, TaskSpec]] = {}
+        policy = StorePolicy(store_uri, conf)
+        self.shuffle_store = {
+            sid: policy.for_shuffle(dep.estimated_bytes) for sid, dep in phys.shuffles.items()
+        }
+        self.stage_metrics: dict[int, dict[str, float]] = {}
 
     # ---- public ------------------------------------------------------------------
 
@@ -120,10 +127,13 @@ class DAGScheduler:
             self.cleanup()
 
     def cleanup(self) -> None:
-        try:
-            self.store.delete_prefix(self.job_id + "/")
-        except Exception:  # noqa: BLE001 - cleanup must not mask the job's outcome
-            pass
+        """Delete every block of the job, in every store it used."""
+        for uri in {self.store_uri, *self.shuffle_store.values()}:
+            try:
+                store = self.store if uri == self.store_uri else open_store(uri, self.conf)
+                store.delete_prefix(self.job_id + "/")
+            except Exception:  # noqa: BLE001 - cleanup must not mask the job's outcome
+                pass
 
     # ---- stages ------------------------------------------------------------------
 
@@ -323,14 +333,16 @@ class DAGScheduler:
                                     "length": length,
                                 }
                             )
-                specs.append(
-                    {
-                        "name": inp.name,
-                        "kind": "shuffle",
-                        "schema": schema_to_b64(dep.schema),
-                        "blocks": blocks,
-                    }
-                )
+                spec = {
+                    "name": inp.name,
+                    "kind": "shuffle",
+                    "schema": schema_to_b64(dep.schema),
+                    "blocks": blocks,
+                    "store": self.shuffle_store[inp.shuffle_id],
+                }
+                if isinstance(inp, BroadcastRead):
+                    spec["cache"] = True  # a warm function keeps a broadcast it has read
+                specs.append(spec)
         return specs
 
     def _launch(self, stage: StageState, task: TaskSpec) -> Future:
@@ -350,6 +362,7 @@ class DAGScheduler:
                 "map_id": task.partition,
                 "num_partitions": dep.num_partitions,
                 "partitioning": dep.partitioning,
+                "store": self.shuffle_store[dep.shuffle_id],
             }
         event = {
             "job_id": self.job_id,
@@ -381,6 +394,7 @@ class DAGScheduler:
             return  # a duplicate attempt: the first accepted one wins
         stage.done[task.partition] = outcome["output"]
         metrics = outcome.get("metrics", {})
+        self._add_store_metrics(stage.stage_id, metrics.get("store", {}))
         self.bus.post(
             ev.TaskEnd(
                 self.job_id,
@@ -393,6 +407,13 @@ class DAGScheduler:
                 int(outcome["output"].get("bytes", 0)),
             )
         )
+
+    def _add_store_metrics(self, stage_id: int, store: dict[str, float]) -> None:
+        """Store requests/bytes/seconds, summed per stage and per job (issue: per-store metrics)."""
+        per_stage = self.stage_metrics.setdefault(stage_id, {})
+        for k, v in store.items():
+            per_stage[k] = per_stage.get(k, 0) + v
+            self.metrics[f"store_{k}"] = self.metrics.get(f"store_{k}", 0) + v
 
     def _task_failed(self, stage: StageState, task: TaskSpec, outcome: dict[str, Any]) -> TaskSpec:
         error = outcome.get("error", {})

@@ -9,9 +9,10 @@ client keeps per server; ``window`` (default 64) is how many requests a pipeline
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
+
+from storage.units import parse_size  # noqa: F401 - re-exported for serve.py
 
 DEFAULT_PORT = 9060
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -64,14 +65,6 @@ def parse_uri(uri: str) -> CrailConfig:
         pool=int(_positive("pool", options.get("pool", "4"), int, uri)),
         window=int(_positive("window", options.get("window", "64"), int, uri)),
     )
-
-
-def parse_size(text: str) -> int:
-    """``"256MB"``, ``"1g"``, ``"4096"`` → bytes (binary units: 1 MB = 2**20 bytes)."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text.lower())
-    if not m:
-        raise ValueError(f"not a size: {text!r} (examples: 256MB, 1GB, 65536)")
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
 def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:

@@ -26,14 +26,13 @@ The password never appears in ``RedisConfig.redacted_uri``, which is what error 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from storage.units import parse_size
+
 DEFAULT_PORT = 6379
 MAX_CHUNK = 512 * 1024 * 1024 - 1024  # Redis's proto-max-bulk-len, less some slack
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 _CERT_REQS = ("required", "optional", "none")
 
 
@@ -68,15 +67,6 @@ class RedisConfig:
             auth = f"{self.username}@"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{auth}{host}:{self.port}/{self.db}"
-
-
-def parse_size(text: str) -> int:
-    """``"65536"``, ``"64k"``, ``"64KiB"``, ``"64MB"`` → bytes (binary units throughout)."""
-    m = _SIZE.match(text)
-    if not m:
-        raise ValueError(f"not a size: {text!r} (e.g. 1048576, 64KiB, 64MiB)")
-    unit = (m.group(2) or "").lower().rstrip("b").rstrip("i")
-    return int(m.group(1)) * _UNITS[unit]
 
 
 def _number(options: dict[str, str], name: str, default: float, uri: str) -> float:

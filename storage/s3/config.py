@@ -48,6 +48,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from storage.units import parse_size
+
 MiB = 1 << 20
 MIN_PART = 5 * MiB  # S3's minimum size of every multipart part but the last
 MAX_PARTS = 10_000  # S3's maximum number of parts of one upload
@@ -74,20 +76,6 @@ CONF_KEYS: dict[str, str] = {
     "read_timeout": "readTimeout",
     "spread": "spread",
 }
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-
-
-def parse_size(value: str | int, what: str) -> int:
-    """Bytes from ``123``, ``64m``, ``64MiB``, ``512k`` (binary units, as Spark's)."""
-    if isinstance(value, int):
-        return value
-    m = _SIZE_RE.match(value)
-    if not m:
-        raise ValueError(f"{what} must be a size like 1048576, 1m or 1MiB, got {value!r}")
-    return int(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
-
-
 @dataclass(frozen=True)
 class S3Config:
     """Everything an ``S3Store`` needs; ``None`` means "let boto3's chain decide"."""

@@ -1,0 +1,1 @@
+"""Benchmarks run from the command line (``sparkless bench …``); not tests, no thresholds."""
