@@ -81,6 +81,8 @@ data "aws_iam_policy_document" "bucket" {
 }
 
 resource "aws_s3_bucket_policy" "shuffle" {
+  count = var.enforce_tls ? 1 : 0
+
   bucket = aws_s3_bucket.shuffle.id
   policy = data.aws_iam_policy_document.bucket.json
 

@@ -283,3 +283,9 @@ variable "redis_auth_token" {
     error_message = "redis_auth_token must be 16-128 printable ASCII characters without space, '/', '\"' or '@'."
   }
 }
+
+variable "enforce_tls" {
+  type        = bool
+  description = "Attach a bucket policy that denies requests without TLS. Turn off only against an emulator reached over plain http:// (LocalStack), where it would deny everything."
+  default     = true
+}
