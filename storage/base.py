@@ -85,6 +85,21 @@ class BlockStore(abc.ABC):
         """Many ranged reads, in order. Stores override this to coalesce/parallelise."""
         return [self.get_range(r.key, r.offset, r.length) for r in requests]
 
+    def get_stream(self, key: str, chunk_size: int = 8 << 20) -> Iterator[bytes]:
+        """The value in chunks of ranged reads, so a block larger than memory can be read."""
+        total = self.size(key)
+        for offset in range(0, total, chunk_size):
+            yield self.get_range(key, offset, min(chunk_size, total - offset))
+
+    def put_stream(self, key: str, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
+        """Store a value given in chunks, atomically like ``put``.
+
+        This default joins the chunks in memory; stores that can write incrementally
+        (file: a temp file; S3: multipart parts as they fill) override it so a block
+        larger than memory can be written.
+        """
+        self.put(key, b"".join(bytes(c) for c in chunks))
+
     @abc.abstractmethod
     def size(self, key: str) -> int: ...
 

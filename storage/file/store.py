@@ -11,7 +11,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,12 +97,25 @@ class LocalDirStore(BlockStore):
                         raise
             io[1] = memoryview(data).nbytes
 
-    def _write_atomic(self, path: Path, data: bytes | bytearray | memoryview) -> None:
+    def put_stream(self, key: str, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
+        """Chunks go straight to a temp file, renamed into place at the end: bounded memory."""
+        path = self._path(key)
+        with self._timed("put") as io:
+            self._write_atomic(path, chunks)
+            io[1] = path.stat().st_size
+
+    def _write_atomic(
+        self, path: Path, data: bytes | bytearray | memoryview | Iterable[bytes | bytearray | memoryview]
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX + path.name + ".")
         try:
             with open(fd, "wb", closefd=True) as f:
-                f.write(data)
+                if isinstance(data, (bytes, bytearray, memoryview)):
+                    f.write(data)
+                else:
+                    for chunk in data:
+                        f.write(chunk)
                 if self.config.fsync:
                     f.flush()
                     os.fsync(f.fileno())

@@ -274,6 +274,55 @@ class S3Store(BlockStore):
                 pass  # the upload's own error matters; a lifecycle rule reaps leftovers
             raise
 
+    def put_stream(self, key: str, chunks: Iterable[bytes | bytearray | memoryview]) -> None:
+        """A value larger than memory: multipart parts uploaded as they fill, one part
+        buffered at a time; aborted on failure so nothing half-written is visible."""
+        obj = self.layout.object_key(key)
+        part_size = self.config.multipart_chunksize
+        buf = bytearray()
+        parts: list[dict[str, Any]] = []
+        upload_id: str | None = None
+
+        def flush(data: bytes | bytearray) -> None:
+            nonlocal upload_id
+            if upload_id is None:
+                with self._request("mpu_create", key) as io_:
+                    resp = self.client.create_multipart_upload(Bucket=self.bucket, Key=obj)
+                    upload_id, io_[2] = resp["UploadId"], self._retries(resp)
+            number = len(parts) + 1
+            with self._request("mpu_part", key) as io_:
+                r = self.client.upload_part(
+                    Bucket=self.bucket, Key=obj, UploadId=upload_id, PartNumber=number,
+                    Body=_ViewReader(memoryview(data)), ContentLength=len(data),
+                )
+                io_[1], io_[2] = len(data), self._retries(r)
+            parts.append({"PartNumber": number, "ETag": r["ETag"]})
+
+        try:
+            for chunk in chunks:
+                buf += chunk
+                while len(buf) >= part_size:
+                    flush(buf[:part_size])
+                    del buf[:part_size]
+            if upload_id is None:  # small: one plain PUT
+                self.put(key, bytes(buf))
+                return
+            if buf:
+                flush(buf)
+            with self._request("mpu_complete", key) as io_:
+                resp = self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=obj, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+                io_[2] = self._retries(resp)
+        except BaseException:
+            if upload_id is not None:
+                try:
+                    with self._request("mpu_abort", key):
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=obj, UploadId=upload_id)
+                except StoreError:
+                    pass
+            raise
+
     # -- reads -----------------------------------------------------------------------
 
     def _get(self, op: str, key: str, byte_range: str | None) -> tuple[bytes, int | None]:

@@ -524,3 +524,33 @@ def test_end_to_end_job_on_s3(moto: MotoS3) -> None:
         spark.stop()
         server.stop()
         close_stores()
+
+
+# -- streaming ---------------------------------------------------------------------------
+
+
+def test_put_stream_uploads_parts_as_they_fill(make_store: Any) -> None:
+    store = make_store(multipart_chunksize="5MiB")
+    chunks = [bytes([i]) * (1 << 20) for i in range(12)]  # 12 MiB in 1 MiB chunks
+    store.put_stream("big/value", iter(chunks))
+    assert ops(store, "mpu_part") == 3  # 5 + 5 + 2 MiB, uploaded while chunks arrive
+    assert b"".join(store.get_stream("big/value", chunk_size=3 << 20)) == b"".join(chunks)
+
+
+def test_put_stream_small_value_is_one_put(store: S3Store) -> None:
+    store.put_stream("small", [b"ab", b"cd"])
+    assert ops(store, "mpu_create") == 0 and store.get("small") == b"abcd"
+
+
+def test_put_stream_failure_leaves_nothing(make_store: Any, moto: MotoS3) -> None:
+    store = make_store(multipart_chunksize="5MiB")
+
+    def chunks() -> Iterator[bytes]:
+        yield b"x" * (6 << 20)
+        raise RuntimeError("producer died")
+
+    with pytest.raises(RuntimeError):
+        store.put_stream("broken", chunks())
+    assert not store.exists("broken")
+    uploads = moto.client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert not [u for u in uploads if u["Key"].endswith("/broken")]

@@ -302,3 +302,26 @@ def test_threads_setting_applies(store_uri):
     )
     out = ok(handler(ev))
     assert ipc_to_table(open_store(store_uri).get(out["key"])).column("t")[0].as_py() == 2
+
+
+def test_warm_function_caches_a_broadcast_it_has_read(store_uri):
+    from shuffle.writer import write_map_output
+
+    store = open_store(store_uri)
+    build = pa.table({"k": [1, 2, 3], "name": ["a", "b", "c"]})
+    out = write_map_output(store, "j/bcast/map0", build, None, 1)
+    spec = {
+        "name": "bcast",
+        "kind": "shuffle",
+        "cache": True,
+        "schema": schema_to_b64(build.schema),
+        "blocks": [{"key": out.key, "offset": out.partition_offsets[0], "length": out.partition_lengths[0]}],
+    }
+    sql = "SELECT name FROM bcast WHERE k >= 2 ORDER BY k"
+    reads = []
+    for partition in (0, 1):
+        result = handler(event(store_uri, sql, [dict(spec)], {"kind": "result"}, partition))
+        output = ok(result)
+        reads.append(result["metrics"]["store"]["bytes_read"])
+        assert ipc_to_table(store.get(output["key"])).column(0).to_pylist() == ["b", "c"]
+    assert reads[0] > 0 and reads[1] == 0  # the second task of this warm process read nothing

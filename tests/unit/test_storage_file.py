@@ -200,3 +200,26 @@ def test_open_store_unknown_scheme(uri: str) -> None:
         open_store(uri)
     assert "file" in str(info.value)
     assert "file" in STORES
+
+
+def test_put_stream_and_get_stream_bounded_chunks(tmp_path) -> None:
+    store = open_store(f"file://{tmp_path}/stream")
+    chunks = [bytes([i]) * 1000 for i in range(50)]
+    store.put_stream("a/b", iter(chunks))
+    got = list(store.get_stream("a/b", chunk_size=4096))
+    assert all(len(c) <= 4096 for c in got)
+    assert b"".join(got) == b"".join(chunks)
+
+
+def test_put_stream_failure_leaves_no_key_and_no_temp(tmp_path) -> None:
+    store = open_store(f"file://{tmp_path}/stream2")
+
+    def chunks():
+        yield b"x" * 100
+        raise RuntimeError("producer died")
+
+    with pytest.raises(RuntimeError):
+        store.put_stream("k", chunks())
+    assert not store.exists("k")
+    assert list(store.list_prefix("")) == []
+    assert not [p for p in (tmp_path / "stream2").rglob("*") if p.is_file()]
