@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_deploy_arguments(sub.add_parser("deploy", help="create/update the AWS resources (boto3)"))
     add_doctor_arguments(sub.add_parser("doctor", help="check a deployment, say what is wrong"))
+
+    from sparkless.bench import add_bench_arguments
+
+    add_bench_arguments(sub.add_parser("bench", help="run a benchmark (startup latencies)"))
     return parser
 
 
@@ -227,12 +231,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
     summary = JobSummary()
     server.listeners.add(progress)
     server.listeners.add(summary)
+    from sparkless.cost import CostListener
+
+    engine = getattr(server, "engine", None)  # platform stats: cold starts, billed GB-s
+    cost = CostListener(conf, getattr(engine, "platform", None), store_uri=args.store or "")
+    server.listeners.add(cost)
     progress.start()
     try:
         status = run_script(args.script, args.args, endpoint("127.0.0.1", port))
     finally:
         progress.close()
         server.stop(grace=2.0)
+    if (total := cost.total()) is not None:  # before the summary, which stays the last line
+        print(total.report(), file=sys.stderr, flush=True)
     print(summary.line(time.monotonic() - started), file=sys.stderr, flush=True)
     return status
 
@@ -245,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_server(args)
         if args.command == "submit":
             return cmd_submit(args)
+        if args.command == "bench":
+            from sparkless.bench import run as run_bench
+
+            return run_bench(args)
         if args.command == "store":
             from storage.crail.serve import run as crail_serve_run
 

@@ -294,9 +294,10 @@ class LocalPlatform:
         while self._queue and self._idle:
             self._dispatch(self._take_idle(), self._queue.popleft())
         self._spawn_as_needed(now)
-        while (
+        while (  # a sandbox still warming is not idle yet: reaping it would waste its start
             len(self._idle) > self.min_idle
             and not self._queue
+            and self._idle[0].warm
             and self._idle[0].since + self.idle_ttl_s <= now
         ):
             self._stats["reaped"] += 1
@@ -334,7 +335,7 @@ class LocalPlatform:
     def _next_timer(self, now: float) -> float | None:
         times = [w.deadline for w in self._workers if w.state == "busy"]
         times += [until for _, until in self._dying.values()]
-        if len(self._idle) > self.min_idle:
+        if len(self._idle) > self.min_idle and self._idle[0].warm:  # else its "warm" wakes us
             times.append(self._idle[0].since + self.idle_ttl_s)
         finite = [t for t in times if t != math.inf]
         return max(0.0, min(finite) - now) if finite else None

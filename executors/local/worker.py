@@ -71,7 +71,10 @@ def serve(fd: int, handler_spec: str) -> None:
     # fork) overlaps with the platform's dispatch. A task sent meanwhile waits in the socket.
     conn.send_bytes(json.dumps({"hello": pid}).encode())
     init_handler_module(handler_spec)
-    conn.send_bytes(json.dumps({"warm": pid}).encode())
+    try:
+        conn.send_bytes(json.dumps({"warm": pid}).encode())
+    except OSError:
+        return  # the platform hung up while we warmed (shut down, or no longer needed)
     tasks = 0
     while True:
         try:
