@@ -15,12 +15,23 @@ Measured on this 2-core machine (``benchmarks/dispatch.py``; 2000 tasks, 200 sta
 
 - empty task, ``invoke`` → result on a warm worker: p50 0.25 ms, p99 0.40 ms
 - tiny real task (``SELECT 1`` → result object in a file store): p50 1.5 ms, p99 2.3 ms
-- worker start, fork request → worker ready: p50 39 ms, p99 58 ms from our zygote. The fork
-  itself is ~4.5 ms to a running child (161 MB RSS parent); the rest is the worker opening its
-  own DuckDB connection (~15–30 ms). The zygote cannot hand its connection down: in this
-  DuckDB build ``connect()`` starts 8 threads even with ``threads=1``, and forking a threaded
-  parent is unsafe, so the zygote exercises DuckDB on a throwaway connection and closes it.
-  Keep workers warm (``min_idle``, ``prewarm``) where that cost matters.
+- worker start, fork request → worker ready: p50 39 ms, p99 58 ms from our zygote, when the
+  worker opened its DuckDB connection before saying hello. The fork itself is ~4.5 ms to a
+  running child (161 MB RSS parent); the rest is the DuckDB connection. Investigated
+  (``sparkless bench startup``; DuckDB 2.0): ``connect()`` costs 20-30 ms in any process,
+  ~37 ms as a fresh fork's first, whatever the config (``threads=1``, no extension
+  autoload, no allocator background threads, memory limits: all within noise); perf shows
+  it is the catalog's built-in function registration (ICU, JSON, Parquet are linked in),
+  and it starts 8 threads even with ``threads=1``, so the zygote cannot fork with one open
+  (a forked child's DuckDB would wait on threads it does not have). So a worker now says
+  hello first (accepting tasks), then initialises the handler and says "warm": a task sent
+  meanwhile waits in its socket, ``prewarm`` waits for warm workers, dispatch prefers warm
+  ones, and the reaper never ends one still warming. Measured so on a loaded 2-core
+  machine (load 2-7 from other work): fork → ready p50 16-18 ms, fork → warm p50 63 ms;
+  a burst of 16-40 forks yields 11-22 warm sandboxes/s (each runs its own catalog set-up).
+  What makes a stage start fast is therefore a pool that is warm before the stage needs it
+  (``WarmPoolManager.expect``, ``min_idle``, ``prewarm``): stage start p50 0.3 ms warm vs
+  ~75-107 ms with no sandbox alive.
 - Python's ``forkserver`` start method with the same preload, same readiness: p50 430 ms,
   p99 1.2 s (multiprocessing's child bootstrap; preload failures there are silent) — so the
   own zygote is the faster choice by an order of magnitude.
