@@ -10,7 +10,7 @@ import os
 import threading
 import time
 
-from storage.units import parse_size
+from storage.units import parse_duration, parse_size  # noqa: F401 - parse_duration re-exported
 
 # Spark's own defaults where sparkless honours the key, plus ours.
 DEFAULTS: dict[str, str] = {

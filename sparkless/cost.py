@@ -53,7 +53,7 @@ class PriceTable:
 
 PRICES = PriceTable(
     region="us-east-1",
-    as_of="2025 (list prices; check before quoting)",
+    as_of="2025",
     lambda_gb_s={"x86_64": 0.0000166667, "arm64": 0.0000133334},
     lambda_per_million_requests=0.20,
     s3_put_per_1000=0.005,
@@ -110,8 +110,8 @@ class Cost:
         )
         return "\n".join(
             [
-                f"cost: ${self.total:.6f} at AWS list prices ({self.prices.region}, "
-                f"{self.prices.as_of}); {m.arch}, {m.memory_mb} MB functions",
+                f"cost: ${self.total:.6f} at AWS list prices ({self.prices.region}, as of "
+                f"{self.prices.as_of}, to check); {m.arch}, {m.memory_mb} MB functions",
                 f"  functions: {m.total_gb_seconds:.3f} GB-s ${self.lines['duration']:.6f}, "
                 f"{m.invocations} invocations ${self.lines['requests']:.6f}, "
                 f"{m.cold_starts} cold starts",

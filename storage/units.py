@@ -20,3 +20,18 @@ def parse_size(value: str | int, what: str = "size") -> int:
     if not m:
         raise ValueError(f"{what} must be a size like 1048576, 64k, 64MB or 64MiB, got {value!r}")
     return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+# Spark's time suffixes (JavaUtils.timeStringAs); a bare number means seconds.
+_TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_TIME = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*")
+
+
+def parse_duration(value: str | float, what: str = "duration") -> float:
+    """Seconds from ``"60s"``, ``"2min"``, ``"500ms"``, ``"1.5"``, as Spark reads time settings."""
+    if isinstance(value, int | float):
+        return float(value)
+    m = _TIME.fullmatch(str(value).lower())
+    if not m or m.group(2) not in ("", *_TIME_UNITS):
+        raise ValueError(f"{what}={value!r} is not a duration (e.g. 60s, 500ms, 2min)")
+    return float(m.group(1)) * _TIME_UNITS[m.group(2) or "s"]

@@ -1,10 +1,12 @@
 """Run a physical plan: stages in dependency order, tasks as function invocations.
 
-The DAG scheduler keeps Spark's vocabulary: a ShuffleMapStage per shuffle, one
-ResultStage; a stage is submitted once all the shuffles it reads are complete, so
-independent stages (the two sides of a join) run at the same time. Task attempts
-write under their own attempt prefix; the driver records only the attempt it
-accepts (its MapStatus or result key), so a late duplicate is never read.
+The decisions (which stage runs when, retries, fetch-failure recomputation,
+speculation) are the state machine in ``state.py``; this module is its runner: it
+materialises a stage's tasks, turns LaunchTask actions into platform invocations and
+their results back into events, streams the result stage in partition order, and
+cleans up. Spark's vocabulary throughout: ShuffleMapStage per shuffle, one
+ResultStage, task attempts that write under their own attempt prefix — the driver
+reads only the attempt it accepts, so a late duplicate is never used.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -25,38 +27,27 @@ from sparkless.physical.planner import (
     BroadcastRead,
     Fixed,
     Frag,
-    Group,
     PhysicalPlan,
     Shuffled,
     ShuffleRead,
     stage_deps,
 )
 from sparkless.scheduler import listener as ev
+from sparkless.scheduler import state as sm
+from sparkless.scheduler.state import RESULT
 from sparkless.scheduler.store_policy import StorePolicy
 from storage import open_store
 from storage.base import BlockStore
 
-RESULT = -1  # stage key of the result stage
+SPECULATION_TICK_S = 0.05
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskSpec:
     stage: int  # shuffle id of a map stage, or RESULT
     partition: int
     frag: Frag
     reduce_range: tuple[int, int] | None = None
-    attempt: int = 0
-    failures: int = 0
-
-
-@dataclass
-class StageState:
-    key: int
-    stage_id: int
-    groups: list[Group]
-    tasks: list[TaskSpec] = field(default_factory=list)
-    done: dict[int, dict[str, Any]] = field(default_factory=dict)  # partition -> accepted output
-    started: float = 0.0
 
 
 class JobFailed(SparkError):
@@ -73,7 +64,6 @@ class DAGScheduler:
         store_uri: str,
         conf: dict[str, str],
         bus: ev.ListenerBus,
-        result_output: dict[str, Any] | None = None,
         description: str = "",
         output_for: Callable[[int, int], dict[str, Any]] | None = None,
     ) -> None:
@@ -85,17 +75,22 @@ class DAGScheduler:
         self.bus = bus
         self.job_id = f"job-{uuid.uuid4().hex[:12]}"
         self.description = description
-        self.max_failures = max(1, int(conf.get("spark.task.maxFailures", "4")))
         self.output_for = output_for or (lambda _p, _a: {"kind": "result"})
-        self.stages: dict[int, StageState] = {}
-        self._next_stage_id = 0
-        self.metrics: dict[str, float] = {"tasks": 0, "failed_attempts": 0, "stages": 0}
-        self._attempts: dict[tuple[int, int], int] = {}
-        self._running: dict[Future, tuple[StageState, TaskSpec]] = {}
+        groups = {sid: dep.parts for sid, dep in phys.shuffles.items()}
+        groups[RESULT] = phys.result
+        self.groups = groups
+        self.policy = sm.Policy.from_conf(conf)
+        self.state = sm.JobState({k: stage_deps(g) for k, g in groups.items()}, self.policy)
+        self.tasks: dict[int, list[TaskSpec]] = {}
+        self.stage_ids: dict[int, int] = {}  # stage key -> Spark-style stage id (submission order)
+        self.stage_started: dict[int, float] = {}
+        self._running: dict[Future, tuple[int, int, int]] = {}
+        self._lost: dict[str, tuple[int, int]] = {}  # block key -> (map stage, partition)
         policy = StorePolicy(store_uri, conf)
         self.shuffle_store = {
             sid: policy.for_shuffle(dep.estimated_bytes) for sid, dep in phys.shuffles.items()
         }
+        self.metrics: dict[str, float] = {}
         self.stage_metrics: dict[int, dict[str, float]] = {}
 
     # ---- public ------------------------------------------------------------------
@@ -104,16 +99,18 @@ class DAGScheduler:
         """Run the job; yield (partition, output) of the result stage in partition order."""
         started = time.perf_counter()
         ok = False
-        self.bus.post(ev.JobStart(self.job_id, self.description, len(self.phys.shuffles) + 1))
+        self.bus.post(ev.JobStart(self.job_id, self.description, len(self.groups)))
         try:
             for block in self.phys.blocks:
                 self.store.put(self._block_key(block), table_to_ipc(block.table, None))
             try:
-                yield from self._run_stages()
+                yield from self._run()
+                ok = True
             finally:
-                self._drain()
-            ok = True
+                self._drain(wait_running=not ok)
         finally:
+            self.metrics.update(self.state.counters.as_dict())
+            self.metrics["stages"] = len(self.stage_ids)
             self.bus.post(
                 ev.JobEnd(self.job_id, ok, time.perf_counter() - started, dict(self.metrics))
             )
@@ -135,132 +132,143 @@ class DAGScheduler:
             except Exception:  # noqa: BLE001 - cleanup must not mask the job's outcome
                 pass
 
+    # ---- the loop ----------------------------------------------------------------
+
+    def _run(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        next_result = 0
+        pending = self.state.start()
+        while True:
+            while pending:
+                pending = self._apply(pending.pop(0)) + pending
+            while (out := self.state.output(RESULT, next_result)) is not None:
+                yield next_result, out
+                next_result += 1
+            result_stage = self.state.stages[RESULT]
+            if result_stage.submitted and next_result >= result_stage.num_tasks:
+                return
+            if not self._running:
+                raise JobFailed("Internal error: the job waits on tasks nobody runs.")
+            timeout = SPECULATION_TICK_S if self.policy.speculation else None
+            finished, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
+            now = time.perf_counter()
+            for fut in finished:
+                key, partition, attempt = self._running.pop(fut)
+                pending += self._on_result(key, partition, attempt, self._outcome(fut), now)
+            pending += self.state.tick(now)
+
+    def _apply(self, action: sm.Action) -> list[sm.Action]:
+        """Carry out one action; returns the actions it leads to."""
+        now = time.perf_counter()
+        if isinstance(action, sm.SubmitStage):
+            tasks = self._materialize(action.stage)
+            self.tasks[action.stage] = tasks
+            self.stage_ids[action.stage] = len(self.stage_ids)
+            self.stage_started[action.stage] = now
+            self.bus.post(
+                ev.StageSubmitted(self.job_id, self.stage_ids[action.stage], len(tasks), self._name(action.stage))
+            )
+            return self.state.stage_submitted(action.stage, len(tasks), now)
+        if isinstance(action, sm.LaunchTask):
+            fut = self._launch(self.tasks[action.stage][action.partition], action.attempt)
+            self._running[fut] = (action.stage, action.partition, action.attempt)
+            return []
+        if isinstance(action, sm.StageCompleted):
+            self.bus.post(
+                ev.StageCompleted(
+                    self.job_id,
+                    self.stage_ids[action.stage],
+                    len(self.tasks[action.stage]),
+                    now - self.stage_started[action.stage],
+                )
+            )
+            return []
+        if isinstance(action, sm.JobFailed):
+            raise self._job_error(action)
+        return []  # JobSucceeded: the loop sees the result stage complete
+
+    def _on_result(
+        self, key: int, partition: int, attempt: int, outcome: dict[str, Any], now: float
+    ) -> list[sm.Action]:
+        stage_id = self.stage_ids[key]
+        metrics = outcome.get("metrics", {})
+        if outcome.get("status") == "ok":
+            first = self.state.output(key, partition) is None
+            if first:
+                self._add_store_metrics(stage_id, metrics.get("store", {}))
+            self.bus.post(
+                ev.TaskEnd(
+                    self.job_id, stage_id, partition, attempt, True,
+                    float(metrics.get("seconds", 0.0)),
+                    int(metrics.get("store", {}).get("bytes_read", 0)),
+                    int(outcome["output"].get("bytes", 0)),
+                )
+            )
+            return self.state.task_succeeded(key, partition, attempt, outcome["output"], now)
+        error = outcome.get("error", {})
+        lost = self._lost_map_output(error)
+        self.bus.post(
+            ev.TaskEnd(
+                self.job_id, stage_id, partition, attempt, False, 0.0,
+                error=("fetch failed: recomputing lost map output" if lost else error.get("message")),
+            )
+        )
+        if lost is not None:
+            return self.state.fetch_failed(key, partition, attempt, *lost, now)
+        if outcome.get("lost"):
+            error = {**error, "lost": True}
+        return self.state.task_failed(key, partition, attempt, error, now)
+
+    def _lost_map_output(self, error: dict[str, Any]) -> tuple[int, int] | None:
+        """(map stage, map partition) whose output a fetch failure says is gone."""
+        key = (error.get("fetch_failed") or {}).get("key")
+        if key is None:
+            return None
+        if key in self._lost:  # another reader already reported it
+            return self._lost[key]
+        for stage_key, stage in self.state.stages.items():
+            for partition, out in stage.outputs.items():
+                if out.get("key") == key:
+                    self._lost[key] = (stage_key, partition)
+                    return stage_key, partition
+        return None
+
+    def _job_error(self, action: sm.JobFailed) -> SparkError:
+        error = action.error
+        if error.get("lost"):
+            return JobFailed(
+                f"Job aborted due to stage failure: {action.reason}, most recent failure: "
+                f"{error.get('message')}"
+            )
+        return from_task_error(error)
+
+    def _drain(self, wait_running: bool, timeout: float = 120.0) -> None:
+        """A job that ends early (failure, interrupt) first stops its tasks: queued ones are
+        cancelled, running ones finish, so none writes to the store after cleanup.
+
+        After success the only tasks left are speculative losers; waiting for them would
+        give back what speculation won, so they are left to finish on their own (their
+        attempt output may outlive cleanup: the S3 lifecycle rule in infra/ reaps it).
+        """
+        pending = list(self._running)
+        for fut in pending:
+            fut.cancel()
+        if wait_running:
+            wait([f for f in pending if not f.cancelled()], timeout=timeout)
+        self._running.clear()
+
     # ---- stages ------------------------------------------------------------------
+
+    def _name(self, key: int) -> str:
+        if key == RESULT:
+            return f"ResultStage {self.stage_ids[key]}"
+        return f"ShuffleMapStage {self.stage_ids[key]} ({self.phys.shuffles[key].description})"
 
     def _block_key(self, block: BlockRead) -> str:
         return f"{self.job_id}/{block.key}"
 
-    def _deps(self, groups: list[Group]) -> set[int]:
-        return stage_deps(groups)
-
-    def _run_stages(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        waiting: dict[int, list[Group]] = {
-            sid: dep.parts for sid, dep in self.phys.shuffles.items()
-        }
-        waiting[RESULT] = self.phys.result
-        complete: set[int] = set()
-        running = self._running
-        # Tasks held back until lost map outputs they read are recomputed.
-        blocked: list[tuple[StageState, TaskSpec]] = []
-        next_result = 0
-        while True:
-            for key in sorted(list(waiting), key=lambda k: (k == RESULT, k)):
-                if self._deps(waiting[key]) <= complete:
-                    stage = self._submit_stage(key, waiting.pop(key))
-                    for task in stage.tasks:
-                        running[self._launch(stage, task)] = (stage, task)
-                    if not stage.tasks:
-                        self._finish_stage(stage, complete)
-            for item in [b for b in blocked if self._deps(b[0].groups) <= complete]:
-                blocked.remove(item)
-                running[self._launch(*item)] = item
-            if RESULT in self.stages:
-                rs = self.stages[RESULT]
-                while next_result in rs.done:
-                    yield next_result, rs.done[next_result]
-                    next_result += 1
-                if next_result == len(rs.tasks):
-                    return
-            if not running:
-                if waiting or blocked:
-                    raise JobFailed("Internal error: stages wait on shuffles nobody computes.")
-                continue
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in finished:
-                stage, task = running.pop(fut)
-                outcome = self._outcome(fut)
-                if outcome.get("status") == "ok":
-                    self._task_ok(stage, task, outcome)
-                    if len(stage.done) == len(stage.tasks):
-                        self._finish_stage(stage, complete)
-                    continue
-                lost = self._lost_map_output(outcome)
-                if lost is not None:
-                    map_stage, map_task = lost
-                    self._on_fetch_failure(stage, task, map_stage, map_task, complete)
-                    running[self._launch(map_stage, map_task)] = (map_stage, map_task)
-                    blocked.append((stage, replace(task, attempt=task.attempt + 1)))
-                    continue
-                retry = self._task_failed(stage, task, outcome)
-                running[self._launch(stage, retry)] = (stage, retry)
-
-    def _drain(self, timeout: float = 120.0) -> None:
-        """A job that ends early (failure, interrupt) first stops its tasks: queued ones are
-        cancelled, running ones finish, so none writes to the store after cleanup."""
-        pending = list(self._running)
-        for fut in pending:
-            fut.cancel()
-        wait([f for f in pending if not f.cancelled()], timeout=timeout)
-        self._running.clear()
-
-    def _lost_map_output(self, outcome: dict[str, Any]) -> tuple[StageState, TaskSpec] | None:
-        """For a fetch failure: the map stage and a new attempt of the task whose output is lost."""
-        key = (outcome.get("error", {}).get("fetch_failed") or {}).get("key")
-        if key is None:
-            return None
-        for stage in self.stages.values():
-            for partition, out in stage.done.items():
-                if out.get("key") == key:
-                    original = stage.tasks[partition]
-                    attempt = max(original.attempt, self._attempts.get((stage.key, partition), 0)) + 1
-                    self._attempts[(stage.key, partition)] = attempt
-                    return stage, replace(original, attempt=attempt)
-        return None
-
-    def _on_fetch_failure(
-        self, stage: StageState, task: TaskSpec, map_stage: StageState, map_task: TaskSpec,
-        complete: set[int],
-    ) -> None:
-        """Spark's FetchFailed: unregister the lost output, recompute it, then retry the reader."""
-        self.metrics["fetch_failures"] = self.metrics.get("fetch_failures", 0) + 1
-        self.metrics["recomputed_map_tasks"] = self.metrics.get("recomputed_map_tasks", 0) + 1
-        if self.metrics["fetch_failures"] > 4 * max(1, len(self.stages)):
-            raise JobFailed(
-                f"Job aborted: stage {stage.stage_id} failed to fetch shuffle output too many times."
-            )
-        map_stage.done.pop(map_task.partition, None)
-        complete.discard(map_stage.key)
-        self.bus.post(
-            ev.TaskEnd(self.job_id, stage.stage_id, task.partition, task.attempt, False, 0.0,
-                       error="fetch failed: recomputing lost map output")
-        )
-
-    def _submit_stage(self, key: int, groups: list[Group]) -> StageState:
-        stage = StageState(key, self._next_stage_id, groups, started=time.perf_counter())
-        self._next_stage_id += 1
-        stage.tasks = self._materialize(key, groups)
-        self.stages[key] = stage
-        self.metrics["stages"] += 1
-        name = (
-            f"ResultStage {stage.stage_id}"
-            if key == RESULT
-            else f"ShuffleMapStage {stage.stage_id} ({self.phys.shuffles[key].description})"
-        )
-        self.bus.post(ev.StageSubmitted(self.job_id, stage.stage_id, len(stage.tasks), name))
-        return stage
-
-    def _finish_stage(self, stage: StageState, complete: set[int]) -> None:
-        if stage.key != RESULT:
-            complete.add(stage.key)
-        self.bus.post(
-            ev.StageCompleted(
-                self.job_id, stage.stage_id, len(stage.tasks), time.perf_counter() - stage.started
-            )
-        )
-
-    def _materialize(self, key: int, groups: list[Group]) -> list[TaskSpec]:
+    def _materialize(self, key: int) -> list[TaskSpec]:
         tasks: list[TaskSpec] = []
-        for g in groups:
+        for g in self.groups[key]:
             if isinstance(g, Fixed):
                 for f in g.frags:
                     tasks.append(TaskSpec(key, len(tasks), f))
@@ -281,7 +289,7 @@ class DAGScheduler:
             return [(r, r + 1) for r in range(n)]
         sizes = [0] * n
         for sid in g.shuffle_ids:
-            for out in self.stages[sid].done.values():
+            for out in self.state.stages[sid].outputs.values():
                 for r, length in enumerate(out["partition_lengths"]):
                     sizes[r] += length
         from sparkless.conf import parse_bytes
@@ -304,6 +312,7 @@ class DAGScheduler:
     # ---- tasks -------------------------------------------------------------------
 
     def _inputs(self, task: TaskSpec) -> list[dict[str, Any]]:
+        """Task input specs: block slices of the accepted map outputs it reads."""
         specs: list[dict[str, Any]] = []
         for inp in task.frag.inputs:
             if isinstance(inp, BlockRead):
@@ -320,7 +329,7 @@ class DAGScheduler:
                 assert lo is not None
                 dep = self.phys.shuffles[inp.shuffle_id]
                 blocks = []
-                maps = self.stages[inp.shuffle_id].done
+                maps = self.state.stages[inp.shuffle_id].outputs
                 for m in sorted(maps):
                     out = maps[m]
                     for r in range(lo, hi):
@@ -345,17 +354,17 @@ class DAGScheduler:
                 specs.append(spec)
         return specs
 
-    def _launch(self, stage: StageState, task: TaskSpec) -> Future:
+    def _launch(self, task: TaskSpec, attempt: int) -> Future:
         sql = task.frag.sql
-        if stage.key == RESULT:
-            output = self.output_for(task.partition, task.attempt)
+        if task.stage == RESULT:
+            output = self.output_for(task.partition, attempt)
             if output["kind"] == "files":  # files carry the user's column names
                 renames = ", ".join(
                     f'{a.col} AS "{a.name.replace(chr(34), chr(34) * 2)}"' for a in self.phys.output
                 )
                 sql = f"SELECT {renames} FROM ({sql}) AS t"
         else:
-            dep = self.phys.shuffles[stage.key]
+            dep = self.phys.shuffles[task.stage]
             output = {
                 "kind": "shuffle",
                 "shuffle_id": dep.shuffle_id,
@@ -366,16 +375,15 @@ class DAGScheduler:
             }
         event = {
             "job_id": self.job_id,
-            "stage_id": stage.stage_id,
+            "stage_id": self.stage_ids[task.stage],
             "partition": task.partition,
-            "attempt": task.attempt,
+            "attempt": attempt,
             "store": self.store_uri,
             "sql": sql,
             "inputs": self._inputs(task),
             "output": output,
             "conf": self.conf,
         }
-        self.metrics["tasks"] += 1
         return self.platform.invoke(event)
 
     @staticmethod
@@ -389,55 +397,9 @@ class DAGScheduler:
                 "lost": True,
             }
 
-    def _task_ok(self, stage: StageState, task: TaskSpec, outcome: dict[str, Any]) -> None:
-        if task.partition in stage.done:
-            return  # a duplicate attempt: the first accepted one wins
-        stage.done[task.partition] = outcome["output"]
-        metrics = outcome.get("metrics", {})
-        self._add_store_metrics(stage.stage_id, metrics.get("store", {}))
-        self.bus.post(
-            ev.TaskEnd(
-                self.job_id,
-                stage.stage_id,
-                task.partition,
-                task.attempt,
-                True,
-                float(metrics.get("seconds", 0.0)),
-                int(metrics.get("store", {}).get("bytes_read", 0)),
-                int(outcome["output"].get("bytes", 0)),
-            )
-        )
-
     def _add_store_metrics(self, stage_id: int, store: dict[str, float]) -> None:
-        """Store requests/bytes/seconds, summed per stage and per job (issue: per-store metrics)."""
+        """Store requests/bytes/seconds, summed per stage and per job."""
         per_stage = self.stage_metrics.setdefault(stage_id, {})
         for k, v in store.items():
             per_stage[k] = per_stage.get(k, 0) + v
             self.metrics[f"store_{k}"] = self.metrics.get(f"store_{k}", 0) + v
-
-    def _task_failed(self, stage: StageState, task: TaskSpec, outcome: dict[str, Any]) -> TaskSpec:
-        error = outcome.get("error", {})
-        self.metrics["failed_attempts"] += 1
-        self.bus.post(
-            ev.TaskEnd(
-                self.job_id,
-                stage.stage_id,
-                task.partition,
-                task.attempt,
-                False,
-                0.0,
-                error=error.get("message"),
-            )
-        )
-        failures = task.failures + 1
-        if failures >= self.max_failures:
-            exc = from_task_error(error)
-            if outcome.get("lost"):
-                exc = JobFailed(
-                    f"Job aborted due to stage failure: Task {task.partition} in stage "
-                    f"{stage.stage_id} failed {failures} times, most recent failure: {error.get('message')}"
-                )
-            raise exc
-        return TaskSpec(
-            task.stage, task.partition, task.frag, task.reduce_range, task.attempt + 1, failures
-        )
