@@ -7,8 +7,10 @@ import shutil
 import tempfile
 
 from executors.platforms import open_platform
+from sparkless.scheduler.backend import FaasSchedulerBackend
 from sparkless.scheduler.listener import ListenerBus
 from sparkless.scheduler.store_policy import AUTO, auto_stores
+from sparkless.scheduler.warm_pool import WarmPoolManager
 from storage import open_store
 
 
@@ -33,6 +35,10 @@ class Engine:
             or 2
         )
         self.bus = ListenerBus()
+        platform_name = str(self.base_conf.get("spark.sparkless.platform", "local"))
+        self.sizing = FaasSchedulerBackend.from_conf(self.base_conf, platform_name)
+        self.warm_pool = WarmPoolManager.from_conf(self.platform, self.base_conf, self.sizing)
+        self.bus.add(self.warm_pool)
 
     def prewarm(self) -> None:
         """Start the sandboxes a first job needs while the client is still connecting."""

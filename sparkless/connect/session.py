@@ -80,6 +80,8 @@ class Session:
             bus=self.engine.bus,
             description=description,
             output_for=output_for,
+            sizing=self.engine.sizing,
+            warm_pool=self.engine.warm_pool,
         )
 
     def execute(self, plan: ir.Plan, description: str = "") -> Iterator[pa.Table]:

@@ -34,8 +34,10 @@ from sparkless.physical.planner import (
 )
 from sparkless.scheduler import listener as ev
 from sparkless.scheduler import state as sm
+from sparkless.scheduler.backend import FaasSchedulerBackend
 from sparkless.scheduler.state import RESULT
 from sparkless.scheduler.store_policy import StorePolicy
+from sparkless.scheduler.warm_pool import WarmPoolManager
 from storage import open_store
 from storage.base import BlockStore
 
@@ -66,6 +68,8 @@ class DAGScheduler:
         bus: ev.ListenerBus,
         description: str = "",
         output_for: Callable[[int, int], dict[str, Any]] | None = None,
+        sizing: FaasSchedulerBackend | None = None,
+        warm_pool: WarmPoolManager | None = None,
     ) -> None:
         self.phys = phys
         self.platform = platform
@@ -76,6 +80,8 @@ class DAGScheduler:
         self.job_id = f"job-{uuid.uuid4().hex[:12]}"
         self.description = description
         self.output_for = output_for or (lambda _p, _a: {"kind": "result"})
+        self.sizing = sizing
+        self.warm_pool = warm_pool
         groups = {sid: dep.parts for sid, dep in phys.shuffles.items()}
         groups[RESULT] = phys.result
         self.groups = groups
@@ -167,7 +173,11 @@ class DAGScheduler:
             self.bus.post(
                 ev.StageSubmitted(self.job_id, self.stage_ids[action.stage], len(tasks), self._name(action.stage))
             )
-            return self.state.stage_submitted(action.stage, len(tasks), now)
+            limit = None
+            if self.sizing is not None:
+                limit = self.sizing.plan(len(tasks), self._input_bytes(action.stage)).functions
+            self._expect_children(action.stage)
+            return self.state.stage_submitted(action.stage, len(tasks), now, limit)
         if isinstance(action, sm.LaunchTask):
             fut = self._launch(self.tasks[action.stage][action.partition], action.attempt)
             self._running[fut] = (action.stage, action.partition, action.attempt)
@@ -203,7 +213,7 @@ class DAGScheduler:
                     int(outcome["output"].get("bytes", 0)),
                 )
             )
-            return self.state.task_succeeded(key, partition, attempt, outcome["output"], now)
+            return self.state.task_succeeded(key, partition, attempt, outcome["output"], now) + self._resize(key, now)
         error = outcome.get("error", {})
         lost = self._lost_map_output(error)
         self.bus.post(
@@ -255,6 +265,40 @@ class DAGScheduler:
         if wait_running:
             wait([f for f in pending if not f.cancelled()], timeout=timeout)
         self._running.clear()
+
+    # ---- elasticity --------------------------------------------------------------
+
+    def _input_bytes(self, key: int) -> int | None:
+        """Bytes a stage reads from its parents' shuffles (None for a scan: unknown here)."""
+        deps = self.state.stages[key].deps
+        if not deps:
+            return None
+        return sum(
+            sum(out.get("partition_lengths") or [out.get("bytes", 0)])
+            for d in deps
+            for out in self.state.stages[d].outputs.values()
+        )
+
+    def _resize(self, key: int, now: float) -> list[sm.Action]:
+        """Grow or shrink a running stage by the backend's target (stragglers hold one each)."""
+        stage = self.state.stages[key]
+        if self.sizing is None or not stage.waiting:
+            return []
+        target = self.sizing.target(len(stage.running), len(stage.waiting), stage.durations)
+        return self.state.set_limit(key, target, now)
+
+    def _expect_children(self, key: int) -> None:
+        """Pre-warm sandboxes for stages that will run once this one's outputs exist."""
+        if self.warm_pool is None:
+            return
+        for child, stage in self.state.stages.items():
+            if key in stage.deps and not stage.requested and all(
+                self.state.stages[d].requested for d in stage.deps
+            ):
+                expected = 0
+                for g in self.groups[child]:
+                    expected += len(g.frags) if isinstance(g, Fixed) else g.num_partitions
+                self.warm_pool.expect(self.job_id, child, expected)
 
     # ---- stages ------------------------------------------------------------------
 

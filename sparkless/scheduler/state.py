@@ -101,6 +101,8 @@ class Stage:
     speculated: set[int] = field(default_factory=set)
     durations: list[float] = field(default_factory=list)
     fetch_failures: int = 0
+    waiting: list[int] = field(default_factory=list)  # partitions not launched yet (over the limit)
+    limit: int | None = None  # functions this stage may hold at once (the backend's plan)
 
     @property
     def complete(self) -> bool:
@@ -142,12 +144,31 @@ class JobState:
     def start(self) -> list[Action]:
         return self._submit_ready()
 
-    def stage_submitted(self, key: int, num_tasks: int, now: float) -> list[Action]:
+    def stage_submitted(
+        self, key: int, num_tasks: int, now: float, limit: int | None = None
+    ) -> list[Action]:
+        """Launch the stage's tasks, at most ``limit`` at once (the backend's plan)."""
         stage = self.stages[key]
-        stage.submitted, stage.num_tasks = True, num_tasks
-        actions: list[Action] = [self._launch(stage, p, now) for p in range(num_tasks)]
+        stage.submitted, stage.num_tasks, stage.limit = True, num_tasks, limit
+        stage.waiting = list(range(num_tasks))
+        actions: list[Action] = self._refill(stage, now)
         if num_tasks == 0:
             actions += self._stage_done(stage, now)
+        return actions
+
+    def set_limit(self, key: int, limit: int, now: float) -> list[Action]:
+        """The backend resized a running stage: launch more, or let running ones drain."""
+        stage = self.stages[key]
+        stage.limit = max(1, limit)
+        return self._refill(stage, now)
+
+    def pending(self, key: int) -> int:
+        return len(self.stages[key].waiting)
+
+    def _refill(self, stage: Stage, now: float) -> list[Action]:
+        actions: list[Action] = []
+        while stage.waiting and (stage.limit is None or len(stage.running) < stage.limit):
+            actions.append(self._launch(stage, stage.waiting.pop(0), now))
         return actions
 
     def task_succeeded(
@@ -160,7 +181,7 @@ class JobState:
             return []  # a slower copy: the first accepted attempt wins, this one is never read
         stage.outputs[partition] = output
         stage.durations.append(now - started)
-        return self._stage_done(stage, now) if stage.complete else []
+        return self._stage_done(stage, now) if stage.complete else self._refill(stage, now)
 
     def task_failed(
         self, key: int, partition: int, attempt: int, error: dict[str, Any], now: float

@@ -119,3 +119,14 @@ def test_empty_stage_completes_at_once():
     s = two_stage()
     s.start()
     assert s.stage_submitted(0, 0, now=0) == [StageCompleted(0), SubmitStage(RESULT)]
+
+
+def test_stage_holds_at_most_its_planned_functions_and_refills():
+    s = two_stage()
+    s.start()
+    assert launches(s.stage_submitted(0, 5, now=0, limit=2)) == [(0, 0, 0, False), (0, 1, 0, False)]
+    assert s.pending(0) == 3
+    assert launches(s.task_succeeded(0, 0, 0, {}, now=1)) == [(0, 2, 0, False)]
+    # The backend grows the stage while it runs: two more functions at once.
+    assert launches(s.set_limit(0, 4, now=1)) == [(0, 3, 0, False), (0, 4, 0, False)]
+    assert s.pending(0) == 0
