@@ -15,6 +15,7 @@ Lambda reports it as ``X-Amz-Function-Error: Unhandled``.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from executors import handler as task_handler
@@ -60,3 +61,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     key = result_key(task)
     open_store(task["store"]).put(key, encoded)
     return {RESULT_REF: key, "store": task["store"], "bytes": len(encoded)}
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    # In Lambda, pay DuckDB's first-query cost in the init phase, not in the first task.
+    warm()

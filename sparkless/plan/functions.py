@@ -198,6 +198,17 @@ def _in(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
     return e
 
 
+def _sha2(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    """DuckDB has SHA-256 only; any other width must fail, never return the wrong hash."""
+    length = e.args.get("length")
+    bits = int(length.this) if isinstance(length, exp.Literal) else None
+    if bits in (None, 0, 256):
+        return exp.Anonymous(this="sha256", expressions=[e.this])
+    from sparkless.errors import unsupported
+
+    raise unsupported(f"sha2 with {bits} bits (only 256 is available)")
+
+
 TRANSLATORS: dict[type[exp.Expression], Translator] = {
     exp.Div: _div,
     exp.Mod: _mod,
@@ -215,6 +226,7 @@ TRANSLATORS: dict[type[exp.Expression], Translator] = {
     exp.IgnoreNulls: _ignore_nulls,
     exp.Anonymous: _anonymous,
     exp.In: _in,
+    exp.SHA2: _sha2,
 }
 
 
