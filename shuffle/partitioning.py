@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KINDS = ("hash", "single", "round_robin")
+KINDS = ("hash", "single", "round_robin", "precomputed")
 
 
 def quote_ident(name: str) -> str:
@@ -45,5 +45,11 @@ def partition_id_sql(partitioning: Mapping[str, Any], num_partitions: int) -> st
             raise ValueError(f"hash partitioning needs column names in 'keys', got {keys!r}")
         args = ", ".join(quote_ident(k) for k in keys)
         return f"CAST(hash({args}) % {n} AS INTEGER)"
+    if kind == "precomputed":
+        # The fragment computed the id itself (range partitioning against sampled bounds).
+        column = partitioning.get("column")
+        if not isinstance(column, str) or not column:
+            raise ValueError(f"precomputed partitioning needs a 'column', got {column!r}")
+        return f"CAST({quote_ident(column)} AS INTEGER)"
     start = int(partitioning.get("start", 0)) % n
     return f"CAST((row_number() OVER () - 1 + {start}) % {n} AS INTEGER)"

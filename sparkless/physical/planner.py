@@ -272,8 +272,71 @@ class PhysicalPlanner:
         )
         child = self.compile(p.child)
         if p.is_global and not single_partition(child):
-            child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort", source=p.child)]
+            if self.shuffle_partitions > 1:
+                child = [self._range_exchange(p, child)]
+            else:
+                child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort", source=p.child)]
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order}")
+
+    def _range_exchange(self, p: ir.Sort, child: list[Group]) -> Shuffled:
+        """Spark's RangePartitioner: sample the sort key, cut N ranges at its quantiles, send
+        each row to its range. Partitions come out in key order, each sorted by its task.
+        Ranges are cut on the first sort key: rows tied on it share a partition, so ordering
+        by the remaining keys inside each partition keeps the whole output ordered."""
+        key = p.keys[0]
+        key_sql = key.expr.sql("duckdb")
+        n = self.shuffle_partitions
+        (key_type,) = self.oracle.duck_types([key_sql], p.child.output)
+        sample_attr = ir.Attribute("sort_key_sample", spark_type_from_duckdb(key_type))
+        per_task = 1000  # keys sampled per map task (Spark: ~20 per output partition, capped)
+        sampled = wrap(
+            child,
+            lambda s: f"SELECT {key_sql} AS {sample_attr.col} FROM ({s}) AS t "
+            f"USING SAMPLE reservoir({per_task} ROWS) REPEATABLE (42)",
+        )
+        samples = self.exchange(sampled, [sample_attr], {"kind": "single"}, [], "RangeSample", source=p.child)
+        name = self._name()
+        bounds_input = BroadcastRead(samples.shuffle_ids[0], name)
+        fractions = ", ".join(f"{i / n:.12g}" for i in range(1, n))
+        null_pid = 0 if key.nulls_first else n - 1
+        asc_pid = "coalesce(b.i, 0)"
+        pid = asc_pid if key.ascending else f"{n - 1} - {asc_pid}"
+        bounds = (
+            f"(SELECT b, row_number() OVER (ORDER BY b) AS i FROM (SELECT DISTINCT "
+            f"unnest(quantile_disc({sample_attr.col}, [{fractions}])) AS b FROM {name} "
+            f"WHERE {sample_attr.col} IS NOT NULL))"
+        )
+
+        def with_pid(s: str) -> str:
+            return (
+                f"SELECT {', '.join(f't.{a.col}' for a in p.output)}, "
+                f"CASE WHEN t.__rk IS NULL THEN {null_pid} ELSE {pid} END AS __k0 "
+                f"FROM (SELECT *, {key_sql} AS __rk FROM ({s}) AS t0) AS t "
+                f"ASOF LEFT JOIN {bounds} AS b ON t.__rk >= b.b"
+            )
+
+        map_parts: list[Group] = []
+        for g in wrap(child, with_pid):
+            if isinstance(g, Fixed):
+                map_parts.append(Fixed([Frag(f.sql, [*f.inputs, bounds_input]) for f in g.frags]))
+            else:
+                g.frag.inputs.append(bounds_input)
+                map_parts.append(g)
+        sid = next(self._shuffle_ids)
+        schema = pa.schema(
+            [pa.field(a.col, arrow_type_of(a.dtype)) for a in p.output] + [pa.field("__k0", pa.int64())]
+        )
+        self.shuffles[sid] = ShuffleDep(
+            sid,
+            map_parts,
+            {"kind": "precomputed", "column": "__k0"},
+            n,
+            schema,
+            "RangePartitioning (sampled bounds)",
+            estimate_size(p.child),
+        )
+        read = self._name()
+        return Shuffled(Frag(f"SELECT {cols(p.output)} FROM {read}", [ShuffleRead(sid, read)]), [sid], n)
 
     def _compile_Limit(self, p: ir.Limit) -> list[Group]:
         child = self.compile(p.child)

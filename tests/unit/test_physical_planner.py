@@ -71,12 +71,23 @@ def test_count_distinct_falls_back_to_one_phase(env):
     assert "partial" not in dep.description
 
 
-def test_global_aggregate_and_sort_use_single_partition(env):
+def test_global_aggregate_uses_single_partition(env):
     _, _, b = env
     agg = plan(env, b.aggregate(facts(b), [], [spark("max(id)")]))
     assert [d.partitioning["kind"] for d in agg.shuffles.values()] == ["single"]
-    srt = plan(env, b.sort(facts(b), [spark("id DESC")]))
-    assert [d.partitioning["kind"] for d in srt.shuffles.values()] == ["single"]
+
+
+def test_global_sort_is_range_partitioned_on_sampled_bounds(env):
+    _, _, b = env
+    srt = plan(env, b.sort(facts(b), [spark("id DESC"), spark("id % 3")]))
+    sample, ranged = srt.shuffles.values()
+    assert sample.partitioning["kind"] == "single" and "Sample" in sample.description
+    assert ranged.partitioning == {"kind": "precomputed", "column": "__k0"}
+    assert ranged.num_partitions == 8
+    # Every range map task reads the sample (the bounds), and the result reads the ranges.
+    for g in ranged.parts:
+        assert all(any(isinstance(i, BroadcastRead) for i in f.inputs) for f in g.frags)
+    assert stage_deps(srt.result) == {ranged.shuffle_id}
 
 
 def test_small_side_is_broadcast(env):
