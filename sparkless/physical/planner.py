@@ -473,10 +473,15 @@ def wrap(parts: list[Group], fn) -> list[Group]:
     out: list[Group] = []
     for g in parts:
         if isinstance(g, Fixed):
-            out.append(Fixed([Frag(fn(f.sql), f.inputs) for f in g.frags]))
+            out.append(Fixed([Frag(fn(f.sql), list(f.inputs)) for f in g.frags]))
         else:
             out.append(
-                Shuffled(Frag(fn(g.frag.sql), g.frag.inputs), g.shuffle_ids, g.num_partitions)
+                Shuffled(
+                    Frag(fn(g.frag.sql), list(g.frag.inputs)),  # never share: callers append
+                    list(g.shuffle_ids),
+                    g.num_partitions,
+                    g.adaptive,
+                )
             )
     return out
 

@@ -140,3 +140,22 @@ def test_fragments_bind_in_duckdb(env):
             con.sql(f.sql).fetchall()
             for i in f.inputs:
                 con.unregister(i.name)
+
+
+def test_stage_graph_is_acyclic_with_broadcast_aggregate_and_range_sort(env):
+    """Fragments must never share input lists: a stage that read its own shuffle would wait
+    forever (seen when a range sort's bounds were appended to a shared template)."""
+    _, _, b = env
+    big = b.range(0, 1_000_000, 1, 3)
+    small = b.local(pa.table({"k": [1, 2, 3], "name": ["a", "b", "c"]}), None)
+    joined = b.join(big, small, "inner", spark("id % 3 = k"))
+    agg = b.aggregate(joined, [spark("name")], [spark("name"), spark("count(*) AS n")])
+    phys = plan(env, b.sort(agg, [spark("n DESC")]))
+    deps = {sid: stage_deps(dep.parts) for sid, dep in phys.shuffles.items()}
+    for sid, ds in deps.items():
+        assert sid not in ds
+    order: list[int] = []
+    while len(order) < len(deps):  # a topological order exists
+        ready = [s for s, ds in deps.items() if s not in order and ds <= set(order)]
+        assert ready, f"cycle among {deps}"
+        order.extend(ready)
