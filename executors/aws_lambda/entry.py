@@ -25,6 +25,7 @@ from storage import open_store
 
 EVENT_REF = "event_ref"
 RESULT_REF = "result_ref"
+ASYNC = "async"  # an Event invocation: the result goes to the store, the caller polls it
 
 
 def event_key(event: dict[str, Any]) -> str:
@@ -52,11 +53,15 @@ def resolve_event(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Run one task attempt; large events and results go through the store."""
+    """Run one task attempt; large events and results go through the store.
+
+    An asynchronous (Event) invocation has nobody to answer: its result, whatever its size,
+    is written to the store, where the invoking platform polls for it.
+    """
     task = resolve_event(event)
     result: dict[str, Any] = dict(task_handler.handler(task, context))  # type: ignore[arg-type]
     encoded = json.dumps(result).encode()
-    if len(encoded) <= INLINE_LIMIT:
+    if len(encoded) <= INLINE_LIMIT and not event.get(ASYNC):
         return result
     key = result_key(task)
     open_store(task["store"]).put(key, encoded)

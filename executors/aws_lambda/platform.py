@@ -50,7 +50,7 @@ from executors.aws_lambda.config import (
     LambdaConfig,
     lambda_config,
 )
-from executors.aws_lambda.entry import EVENT_REF, RESULT_REF, event_key
+from executors.aws_lambda.entry import ASYNC, EVENT_REF, RESULT_REF, event_key, result_key
 from executors.aws_lambda.gate import ConcurrencyGate
 from executors.local.platform import FunctionFailed
 from storage import open_store
@@ -183,6 +183,7 @@ class LambdaPlatform:
             "timeouts",
             "events_by_reference",
             "results_by_reference",
+            "async_invocations",
         )
         billed = stats.get("billed_ms", 0)
         return {
@@ -226,7 +227,9 @@ class LambdaPlatform:
 
     def _run(self, event: dict[str, Any]) -> dict[str, Any]:
         label = _label(event)
-        payload = self._payload(event)
+        payload, by_reference = self._payload(event)
+        if by_reference:
+            return self._run_async(event, payload, label)
         started = time.monotonic()
         response = self._invoke(payload, label)
         measured_ms = math.ceil((time.monotonic() - started) * 1000)
@@ -243,18 +246,45 @@ class LambdaPlatform:
         self._count("completed")
         return result
 
-    def _payload(self, event: dict[str, Any]) -> bytes:
-        """The request body: the event itself, or a reference to it in the task's store."""
+    def _run_async(self, event: dict[str, Any], payload: bytes, label: str) -> dict[str, Any]:
+        """A task near the payload limit: an Event invocation (the event already went by
+        reference), completion through the store — polled until the function's timeout."""
+        request = json.loads(payload)
+        request[ASYNC] = True
+        store = open_store(event["store"])
+        key = result_key(event)
+        started = time.monotonic()
+        self._invoke(json.dumps(request).encode(), label, invocation_type="Event")
+        self._count("async_invocations")
+        deadline = started + (self._timeout_s or MAX_TIMEOUT_S) + READ_TIMEOUT_MARGIN_S
+        delay = 0.01
+        while not store.exists(key):
+            if time.monotonic() > deadline:
+                raise FunctionFailed(f"{label}: no result in the store within the function timeout")
+            if self._closed.wait(delay):
+                raise FunctionFailed(f"{label}: the platform shut down before it finished")
+            delay = min(delay * 2, 1.0)
+        self._count("billed_ms", math.ceil((time.monotonic() - started) * 1000))
+        pointer = json.loads(store.get(key))
+        result = json.loads(store.get(pointer[RESULT_REF])) if RESULT_REF in pointer else pointer
+        self._count("completed")
+        return result
+
+    def _payload(self, event: dict[str, Any]) -> tuple[bytes, bool]:
+        """The request body — the event itself, or a reference to it in the task's store —
+        and whether it went by reference (then the call is asynchronous)."""
         data = json.dumps(event).encode()
         if len(data) <= INLINE_LIMIT:
-            return data
+            return data, False
         key = event_key(event)
         open_store(event["store"]).put(key, data)
         self._count("events_by_reference")
-        return json.dumps({EVENT_REF: key, "store": event["store"]}).encode()
+        return json.dumps({EVENT_REF: key, "store": event["store"]}).encode(), True
 
-    def _invoke(self, payload: bytes, label: str) -> dict[str, Any]:
-        """One synchronous Invoke, retried on throttles and service errors."""
+    def _invoke(
+        self, payload: bytes, label: str, invocation_type: str = "RequestResponse"
+    ) -> dict[str, Any]:
+        """One Invoke (synchronous unless told otherwise), retried on throttles and service errors."""
         attempt = 0
         while True:
             if not self._gate.acquire(self._closed):
@@ -262,8 +292,8 @@ class LambdaPlatform:
             try:
                 response = self.client.invoke(
                     FunctionName=self.config.function,
-                    InvocationType="RequestResponse",
-                    LogType="Tail",
+                    InvocationType=invocation_type,
+                    LogType="Tail" if invocation_type == "RequestResponse" else "None",
                     Payload=payload,
                 )
                 self._count_sdk_retries(response)
