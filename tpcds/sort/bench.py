@@ -1,0 +1,123 @@
+"""``run``: the sort on each engine, validated, with rates saved for the scale model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from tpcds.sort import engines, gen, model, valsort
+
+
+def balance(files: list[tuple[str, int]]) -> float | None:
+    """Largest / smallest output partition by records (None if a partition is empty)."""
+    counts = [n for _, n in files]
+    if not counts or min(counts) == 0:
+        return None
+    return max(counts) / min(counts)
+
+
+def rates_from(run: engines.EngineRun, size_bytes: int, store_probe: dict[str, float],
+               slots: int) -> model.Rates:
+    """Per-function rates from a sparkless run's stages and store metrics."""
+    m = run.metrics
+    written = float(m.get("store_bytes_written", 0))
+    read = float(m.get("store_bytes_read", 0))
+    store_s = float(m.get("store_seconds", 0)) or 1e-9
+    requests = float(m.get("store_requests", 0)) or 1.0
+    store_mbps = (written + read) / 1e6 / store_s
+    maps = [s for s in run.stages if s.phase.startswith("map/shuffle")]
+    reduces = [s for s in run.stages if s.phase.startswith("reduce")]
+    mb = size_bytes / 1e6
+    expansion = written / size_bytes if written else 1.0
+
+    def compute_rate(stages: list[engines.StageStat], store_mb: float) -> float:
+        tasks = sum(len(s.task_seconds) for s in stages) or 1
+        task_s = statistics.mean(t for s in stages for t in s.task_seconds) if stages else 1.0
+        store_share = store_mb / tasks / store_mbps
+        return (mb / tasks) / max(task_s - store_share, 1e-3)
+
+    stage_wall = sum(s.seconds for s in run.stages)
+    busy = sum(
+        math_ceil(len(s.task_seconds), slots) * statistics.mean(s.task_seconds)
+        for s in run.stages if s.task_seconds
+    )
+    return model.Rates(
+        size_bytes=size_bytes,
+        map_compute_mbps=compute_rate(maps, written / 1e6),
+        reduce_compute_mbps=compute_rate(reduces, read / 1e6),
+        expansion=expansion,
+        store=str(m.get("store", "file://")).split("://")[0],
+        store_read_mbps=store_mbps,
+        store_write_mbps=store_mbps,
+        get_latency_s=store_probe["get_latency_s"],
+        put_latency_s=store_probe["put_latency_s"],
+        request_bytes=(written + read) / requests,
+        stage_overhead_s=max(0.0, ((run.job_seconds or stage_wall) - busy) / 3),
+        slots=slots,
+        memory_mb=int(run.cost.get("memory_mb", 2048)),
+        measured_job_s=run.job_seconds or 0.0,
+        extra={"store_probe": store_probe, "stage_wall_s": stage_wall},
+    )
+
+
+def math_ceil(n: int, d: int) -> int:
+    return -(-n // max(d, 1))
+
+
+def run_all(
+    engine: str, data: str, out: str, store: str | None, endpoint: str | None = None,
+    slots: int = 2, keep_output: bool = False,
+) -> dict[str, Any]:
+    """Run, validate and summarise each requested engine; writes results.json + rates.json."""
+    manifest = gen.load_manifest(data)
+    if manifest is None:
+        raise SystemExit(f"{data}: no {gen.MANIFEST}; generate it with `gen` first")
+    size = int(manifest["bytes"])
+    exp_records, exp_sum = int(manifest["records"]), int(manifest["checksum"], 16)
+    outdir = Path(out)
+    outdir.mkdir(parents=True, exist_ok=True)
+    todo = {"both": ["sparkless", "spark"]}.get(engine, [engine])
+    if endpoint:
+        todo = ["endpoint"]
+    results: list[dict[str, Any]] = []
+    for name in todo:
+        dst = str(outdir / f"sorted-{name}")
+        shutil.rmtree(dst, ignore_errors=True)
+        if name == "sparkless":
+            r = engines.run_sparkless(data, dst, store)
+        elif name == "spark":
+            r = engines.run_spark(data, dst, engines.spark_memory(size))
+        else:
+            r = engines.run_endpoint(data, dst, endpoint or "")
+        started = time.perf_counter()
+        v = valsort.validate(dst, exp_records, exp_sum) if r.status == "ok" else None
+        entry = asdict(r) | {
+            "size_bytes": size,
+            "validation": None if v is None else {
+                "ok": v.ok, "errors": v.errors, "records": v.summary.records,
+                "checksum": format(v.summary.checksum, "x"),
+                "duplicates": v.summary.duplicates, "files": len(v.summary.files),
+                "balance": balance(v.summary.files),
+            },
+            "validate_seconds": time.perf_counter() - started,
+        }
+        if v is None or not v.ok:
+            entry["status"] = "FAILED"
+        elif r.job_seconds:
+            entry["mbps"] = size / 1e6 / r.job_seconds
+        if name == "sparkless" and entry["status"] == "ok":
+            rates = rates_from(r, size, r.metrics.get("store_probe") or {}, slots)
+            entry["rates"] = asdict(rates)
+            (outdir / "rates.json").write_text(json.dumps(asdict(rates), indent=1))
+        if not keep_output:
+            shutil.rmtree(dst, ignore_errors=True)
+        results.append(entry)
+    doc = {"date": time.strftime("%Y-%m-%d"), "data": data, "manifest_seconds":
+           manifest.get("seconds"), "results": results}
+    (outdir / "results.json").write_text(json.dumps(doc, indent=1, default=str))
+    return doc

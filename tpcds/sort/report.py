@@ -1,0 +1,78 @@
+"""The run's table (Markdown) and chart (PNG; matplotlib is optional, the ``bench`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _f(x: float | None, fmt: str = ".1f") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def markdown(doc: dict[str, Any], prediction: str = "") -> str:
+    """One row per engine; a FAILED run shows no time, only why."""
+    rows = [
+        "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
+        "requests | GB-s | cost $ | balance max/min |",
+        "|---|---|---:|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for r in doc["results"]:
+        val = r.get("validation") or {}
+        if r["status"] != "ok":
+            why = "; ".join(val.get("errors") or [r.get("error", "")[:120]])
+            rows.append(f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – |")
+            continue
+        phases = ", ".join(f"{s['phase']} {s['seconds']:.1f}" for s in r.get("stages", []))
+        m, c = r.get("metrics", {}), r.get("cost", {})
+        store = (
+            f"{m['store_bytes_read'] / 1e6:.0f} / {m['store_bytes_written'] / 1e6:.0f}, "
+            f"{m.get('store_requests', 0):.0f}" if "store_bytes_read" in m else "–"
+        )
+        rows.append(
+            f"| {r['engine']} | ok | {_f(r['job_seconds'])} | {_f(r['wall_seconds'])} | "
+            f"{_f(r.get('mbps'))} | {phases or 'total only'} | {store} | "
+            f"{_f(c.get('gb_seconds'))} | {_f(c.get('dollars'), '.5f')} | "
+            f"{_f(val.get('balance'), '.2f')} |"
+        )
+    ok = [r for r in doc["results"] if r["status"] == "ok" and r.get("mbps")]
+    lines = ["\n".join(rows)]
+    if len(ok) == 2:
+        lines.append(f"\n{ok[0]['engine']} / {ok[1]['engine']} MB/s ratio: "
+                     f"{ok[0]['mbps'] / ok[1]['mbps']:.2f}")
+    if prediction:
+        lines.append("\n" + prediction)
+    return "\n".join(lines) + "\n"
+
+
+def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
+    """Stacked phase bars per engine; None when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    names: list[str] = []
+    for i, r in enumerate(doc["results"]):
+        names.append(f"{r['engine']}\n{'FAILED' if r['status'] != 'ok' else _f(r.get('mbps')) + ' MB/s'}")
+        if r["status"] != "ok":
+            continue
+        left = 0.0
+        stages = r.get("stages") or [{"phase": "total", "seconds": r["job_seconds"] or 0.0}]
+        for s in stages:
+            ax.barh(i, s["seconds"], left=left, label=s["phase"])
+            left += s["seconds"]
+    handles, labels = ax.get_legend_handles_labels()
+    uniq = dict(zip(labels, handles, strict=False))
+    ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="lower right")
+    ax.set_yticks(range(len(names)), names)
+    size_gb = doc["results"][0]["size_bytes"] / 1e9 if doc["results"] else 0
+    ax.set_xlabel("seconds")
+    ax.set_title(f"Sort {size_gb:g} GB (gensort records), {doc['date']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
