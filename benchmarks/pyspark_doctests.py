@@ -30,6 +30,7 @@ import dataclasses
 import datetime
 import doctest
 import importlib
+import importlib.util
 import json
 import os
 import queue
@@ -115,9 +116,15 @@ SPECS: dict[str, ModuleSpec] = {
 }
 
 
+def spec_for(module: str) -> ModuleSpec:
+    """A Connect module's spec, or any other importable module's own docstrings run with
+    ``spark`` in their globals (how the runner's test feeds it examples it controls)."""
+    return SPECS.get(module) or ModuleSpec(module, module)
+
+
 def resolve_module(name: str) -> str:
-    """Accept ``window`` or ``functions.builtin`` as well as the full module name."""
-    if name in SPECS:
+    """Accept ``window`` or ``functions.builtin`` as well as a full module name."""
+    if name in SPECS or ("." in name and importlib.util.find_spec(name)):
         return name
     hits = [m for m in SPECS if m.endswith("." + name)]
     if len(hits) != 1:
@@ -204,7 +211,7 @@ def worker_main(module: str, remote: str, skip: set[str], only: list[str] | None
     from pyspark.sql import SparkSession
 
     out = sys.stdout
-    spec = SPECS[module]
+    spec = spec_for(module)
     spark = SparkSession.builder.appName(f"{module} doctests").remote(remote).getOrCreate()
     tests = load_tests(spec, spark)
     if only:
@@ -542,6 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--tz", default="America/Los_Angeles", help="TZ of servers and clients")
     ap.add_argument("--conf", action="append", default=[], help="server conf key=value")
     ap.add_argument("--out", type=Path, help="JSON path (default benchmarks/results/...)")
+    ap.add_argument("--logs", type=Path, help="worker and server logs (default a temp dir)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--skip-file", type=Path, help=argparse.SUPPRESS)
     return ap.parse_args(argv)
@@ -575,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ, TZ=args.tz, PYARROW_IGNORE_TIMEZONE="1")
     started = datetime.datetime.now(datetime.UTC)
     t0 = time.monotonic()
-    work = Path(tempfile.mkdtemp(prefix="pyspark-doctests-"))
+    work = args.logs or Path(tempfile.mkdtemp(prefix="pyspark-doctests-"))
     results = {e: run_engine(e, args, modules, env, work) for e in engines}
     if "spark" in results and "sparkless" in results:
         worklist = print_comparison(results["spark"], results["sparkless"])
