@@ -91,8 +91,12 @@ def read_blocks(
             parts = list(pool.map(lambda batch: _fetch(store, batch), _batches(requests, n)))
         tables = [t for part in parts for t in part]
     for i, t in enumerate(tables):
-        if not _same_columns(t.schema, schema):
-            raise ValueError(f"shuffle block schema {t.schema} does not match expected {schema}")
+        if t.schema.names != schema.names:
+            raise ValueError(f"shuffle block columns {t.schema.names} are not {schema.names}")
         if not t.schema.equals(schema):
-            tables[i] = t.cast(schema)  # same types; aligns nullability/metadata only
+            # Same columns; list field names ("l" vs "element") and nullability may differ.
+            try:
+                tables[i] = t.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise ValueError(f"shuffle block schema {t.schema} does not match {schema}: {e}") from e
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]

@@ -320,10 +320,13 @@ def oracle():
     with classic_mode():
         for var in ("SPARK_REMOTE", "SPARK_LOCAL_REMOTE"):
             os.environ.pop(var, None)
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the JVM binds and talks on loopback only
         session = (
             SparkSession.builder.master("local[2]")
             .appName("sparkless-e2e-oracle")
             .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")  # loopback only, whatever the hostname says
+            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", "1g")

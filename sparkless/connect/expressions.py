@@ -279,6 +279,41 @@ def _literal_name(kind: str, value: object) -> str:
     return str(value)
 
 
+def _window(e: pb.Expression) -> exp.Expression:
+    w = e.window
+    order = [to_sql(pb.Expression(sort_order=o)) for o in w.order_spec]
+    out = exp.Window(
+        this=to_sql(w.window_function),
+        partition_by=[to_sql(p) for p in w.partition_spec] or None,
+        order=exp.Order(expressions=order) if order else None,
+        over="OVER",
+    )
+    if w.HasField("frame_spec"):
+        f = w.frame_spec
+        kind = "ROWS" if f.frame_type == pb.Expression.Window.WindowFrame.FRAME_TYPE_ROW else "RANGE"
+        start, start_side = _boundary(f.lower, "PRECEDING")
+        end, end_side = _boundary(f.upper, "FOLLOWING")
+        out.set("spec", exp.WindowSpec(kind=kind, start=start, start_side=start_side, end=end, end_side=end_side))
+    return out
+
+
+def _boundary(b: pb.Expression.Window.WindowFrame.FrameBoundary, unbounded_side: str) -> tuple[object, str | None]:
+    """Spark's frame boundary → sqlglot's (value, side): negative offsets precede."""
+    if b.HasField("current_row") and b.current_row:
+        return "CURRENT ROW", None
+    if b.HasField("unbounded") and b.unbounded:
+        return "UNBOUNDED", unbounded_side
+    lit = b.value.literal if b.value.HasField("literal") else None
+    kind = lit.WhichOneof("literal_type") if lit is not None else None
+    if kind not in ("integer", "long", "short", "byte"):
+        raise unsupported("Window frame boundaries that are not integer literals")
+    number = getattr(lit, kind)
+    n = int(float(number))
+    if n == 0:
+        return "CURRENT ROW", None
+    return exp.Literal.number(abs(n)), "PRECEDING" if n < 0 else "FOLLOWING"
+
+
 def _unsupported_udf(e: pb.Expression) -> exp.Expression:
     raise AnalysisException(
         "Python UDFs are not supported by sparkless yet.", "UNSUPPORTED_FEATURE.PYTHON_UDF"
@@ -297,6 +332,7 @@ _CONVERTERS = {
     "sort_order": _sort_order,
     "unresolved_extract_value": _extract,
     "common_inline_user_defined_function": _unsupported_udf,
+    "window": _window,
 }
 
 __all__ = ["to_sql", "parse_sql_expression", "split_identifier", "decimal"]

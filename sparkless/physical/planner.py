@@ -193,6 +193,17 @@ class PhysicalPlanner:
         )
         return wrap(self.compile(p.child), lambda s: f"SELECT {select} FROM ({s}) AS t")
 
+    def _compile_WindowProject(self, p: ir.WindowProject) -> list[Group]:
+        child = self.compile(p.child)
+        keys = [k.sql("duckdb") for k in p.partition_keys]
+        kind = {"kind": "hash"} if keys else {"kind": "single"}
+        if not keys and single_partition(child):
+            part = child
+        else:
+            part = [self.exchange(child, p.child.output, kind, keys, "Window", source=p.child)]
+        select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs)
+        return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t")
+
     def _compile_Filter(self, p: ir.Filter) -> list[Group]:
         cond = p.condition.sql("duckdb")
         return wrap(

@@ -63,6 +63,9 @@ class PlanBuilder:
             return self.aggregate(child, [], exprs)
         named = self.a.project_list(exprs, scope)
         self._check_types(child, named)
+        windows = [w for n in named for w in n.expr.find_all(exp.Window)]
+        if windows:
+            return ir.WindowProject(child, named, common_partition_keys(windows))
         return ir.Project(child, named)
 
     def _check_types(self, child: ir.Plan, named: list[ir.NamedExpr]) -> None:
@@ -351,6 +354,14 @@ class PlanBuilder:
                     sql_state="42703",
                 )
         return ir.Project(right, exprs)
+
+
+def common_partition_keys(windows: list[exp.Window]) -> list[exp.Expression]:
+    """The PARTITION BY all windows share (then the exchange hashes on it), else none."""
+    specs = [tuple(p.sql("duckdb") for p in (w.args.get("partition_by") or [])) for w in windows]
+    if not specs[0] or any(spec != specs[0] for spec in specs):
+        return []
+    return list(windows[0].args["partition_by"])
 
 
 def normalize_join_type(how: str) -> str:

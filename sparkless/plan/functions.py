@@ -209,6 +209,52 @@ def _sha2(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression
     raise unsupported(f"sha2 with {bits} bits (only 256 is available)")
 
 
+_INT_RANKS = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)
+_WINDOW_CORE = (exp.AggFunc, exp.Filter, exp.RowNumber)
+
+
+def _window_core(e: exp.Expression) -> exp.Expression:
+    """The function a Spark window applies to, under any wrapper our translation added
+    (``CAST(SUM(x) AS BIGINT)``, ``COALESCE(list(x) FILTER (...), [])``)."""
+    if isinstance(e, _WINDOW_CORE) or (
+        isinstance(e, exp.Anonymous) and str(e.this).lower() in ("first", "any_value", "list", "stddev_samp", "var_samp")
+    ):
+        return e
+    for child in e.iter_expressions():
+        if not isinstance(child, exp.DataType):
+            found = _window_core(child)
+            if found is not None:
+                return found
+    return None  # type: ignore[return-value]
+
+
+def _window(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    """``f(...) OVER (...)`` with the OVER on the function itself: wrappers go outside,
+    and ranking functions give Spark's int, not DuckDB's bigint."""
+    func = e.this
+    core = _window_core(func)
+    if core is None:
+        from sparkless.errors import AnalysisException
+
+        raise AnalysisException(
+            f"Expression {func.sql('spark')} is not a window function.",
+            "UNSUPPORTED_EXPR_FOR_WINDOW",
+            sql_state="42P20",
+        )
+    wrapper = func.copy()
+    inner = _window_core(wrapper)
+    window = e.copy()
+    window.set("this", inner.copy())
+    out: exp.Expression = window if inner is wrapper else wrapper
+    if inner is not wrapper:
+        inner.replace(window)
+    if isinstance(core, _INT_RANKS):
+        out = exp.cast(out, "INTEGER")
+    # Spark: ranking functions and counts are never null; value functions may be.
+    out.meta["nullable"] = not isinstance(core, (*_INT_RANKS, exp.CumeDist, exp.PercentRank, exp.Count))
+    return out
+
+
 TRANSLATORS: dict[type[exp.Expression], Translator] = {
     exp.Div: _div,
     exp.Mod: _mod,
@@ -227,6 +273,7 @@ TRANSLATORS: dict[type[exp.Expression], Translator] = {
     exp.Anonymous: _anonymous,
     exp.In: _in,
     exp.SHA2: _sha2,
+    exp.Window: _window,
 }
 
 

@@ -154,6 +154,27 @@ class Project(Plan):
 
 
 @dataclass(eq=False)
+class WindowProject(Plan):
+    """A projection with window functions: rows of one window partition must meet in one
+    task, so it runs after an exchange on the windows' common PARTITION BY keys."""
+
+    child: Plan
+    exprs: list[NamedExpr]
+    partition_keys: list[exp.Expression]  # empty: one partition (no common keys)
+
+    def __post_init__(self) -> None:
+        self.children = (self.child,)
+
+    @property
+    def output(self) -> list[Attribute]:
+        return [e.attr for e in self.exprs]
+
+    def describe(self) -> str:
+        keys = ", ".join(k.sql("duckdb") for k in self.partition_keys)
+        return f"Window [{', '.join(e.attr.name for e in self.exprs)}] partitionBy [{keys}]"
+
+
+@dataclass(eq=False)
 class Filter(Plan):
     child: Plan
     condition: exp.Expression

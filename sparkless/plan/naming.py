@@ -99,6 +99,8 @@ def spark_name(e: exp.Expression) -> str:
         false = e.args.get("false")
         args = [e.this, e.args["true"]] + ([false] if false is not None else [])
         return f"(IF({', '.join(spark_name(a) for a in args)}))"
+    if isinstance(e, exp.Window):
+        return f"{spark_name(e.this)} OVER ({_window_spec(e)})"
     if isinstance(e, exp.Ordered):
         direction = "DESC" if e.args.get("desc") else "ASC"
         nulls_first = e.args.get("nulls_first")
@@ -110,8 +112,13 @@ def spark_name(e: exp.Expression) -> str:
     return e.sql("spark")
 
 
+# Spark's prettyName for a few functions is upper case (Rank, DenseRank, PercentRank).
+_UPPER_NAMES = {"rank": "RANK", "dense_rank": "DENSE_RANK", "percent_rank": "PERCENT_RANK"}
+
+
 def _function_name(e: exp.Func) -> str:
     name = e.meta.get("spark_name") or _sql_function_name(e)
+    name = _UPPER_NAMES.get(name, name)
     distinct = False
     args: list[exp.Expression] = []
     for key in e.arg_types:
@@ -137,3 +144,41 @@ def _sql_function_name(e: exp.Func) -> str:
     text = e.sql("spark")
     head = text.split("(", 1)[0].strip()
     return head.lower() if head and " " not in head else type(e).__name__.lower()
+
+
+_RANKING = (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile, exp.CumeDist, exp.PercentRank,
+            exp.Lag, exp.Lead)
+
+
+def _window_spec(w: exp.Window) -> str:
+    """Spark prints the frame it will use, defaults included."""
+    parts = []
+    if w.args.get("partition_by"):
+        parts.append("PARTITION BY " + ", ".join(spark_name(p) for p in w.args["partition_by"]))
+    order = w.args.get("order")
+    if order is not None and order.expressions:
+        parts.append("ORDER BY " + ", ".join(spark_name(o) for o in order.expressions))
+    spec = w.args.get("spec")
+    if spec is not None:
+        def side(value: object, s: object) -> str:
+            text = value if isinstance(value, str) else spark_name(value)  # type: ignore[arg-type]
+            return f"{text} {str(s).upper()}".strip() if s else str(text)
+
+        frame = (
+            f"{str(spec.args.get('kind')).upper()} BETWEEN "
+            f"{side(spec.args.get('start'), spec.args.get('start_side'))} AND "
+            f"{side(spec.args.get('end'), spec.args.get('end_side'))}"
+        )
+    elif isinstance(w.this, _RANKING) or (order is not None and order.expressions and isinstance(w.this, (exp.RowNumber,))):
+        frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    elif order is not None and order.expressions:
+        frame = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    else:
+        frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    if isinstance(w.this, (exp.Lag, exp.Lead)):
+        offset = w.this.args.get("offset")
+        n = int(offset.this) if isinstance(offset, exp.Literal) else 1
+        n = -n if isinstance(w.this, exp.Lag) else n
+        frame = f"ROWS BETWEEN {n} FOLLOWING AND {n} FOLLOWING"
+    parts.append(frame)
+    return " ".join(parts)
