@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import time
@@ -22,7 +23,7 @@ def balance(files: list[tuple[str, int]]) -> float | None:
 
 
 def rates_from(run: engines.EngineRun, size_bytes: int, store_probe: dict[str, float],
-               slots: int) -> model.Rates:
+               slots: int) -> model.Rates | None:
     """Per-function rates from a sparkless run's stages and store metrics."""
     m = run.metrics
     written = float(m.get("store_bytes_written", 0))
@@ -32,6 +33,8 @@ def rates_from(run: engines.EngineRun, size_bytes: int, store_probe: dict[str, f
     store_mbps = (written + read) / 1e6 / store_s
     maps = [s for s in run.stages if s.phase.startswith("map/shuffle")]
     reduces = [s for s in run.stages if s.phase.startswith("reduce")]
+    if not maps or not reduces or not written:
+        return None  # sorted in one task without a shuffle: nothing to scale from
     mb = size_bytes / 1e6
     expansion = written / size_bytes if written else 1.0
 
@@ -88,16 +91,19 @@ def run_all(
     for name in todo:
         dst = str(outdir / f"sorted-{name}")
         shutil.rmtree(dst, ignore_errors=True)
+        load_before = os.getloadavg()[0]
         if name == "sparkless":
             r = engines.run_sparkless(data, dst, store)
         elif name == "spark":
             r = engines.run_spark(data, dst, engines.spark_memory(size))
         else:
             r = engines.run_endpoint(data, dst, endpoint or "")
+        r.load_average = (load_before, os.getloadavg()[0])
         started = time.perf_counter()
         v = valsort.validate(dst, exp_records, exp_sum) if r.status == "ok" else None
         entry = asdict(r) | {
             "size_bytes": size,
+            "stages": [asdict(s) | {"phase": s.phase} for s in r.stages],
             "validation": None if v is None else {
                 "ok": v.ok, "errors": v.errors, "records": v.summary.records,
                 "checksum": format(v.summary.checksum, "x"),
@@ -112,8 +118,9 @@ def run_all(
             entry["mbps"] = size / 1e6 / r.job_seconds
         if name == "sparkless" and entry["status"] == "ok":
             rates = rates_from(r, size, r.metrics.get("store_probe") or {}, slots)
-            entry["rates"] = asdict(rates)
-            (outdir / "rates.json").write_text(json.dumps(asdict(rates), indent=1))
+            if rates is not None:
+                entry["rates"] = asdict(rates)
+                (outdir / "rates.json").write_text(json.dumps(asdict(rates), indent=1))
         if not keep_output:
             shutil.rmtree(dst, ignore_errors=True)
         results.append(entry)

@@ -43,7 +43,7 @@ class StageStat:
         kind, desc = (m.group(1), (m.group(3) or "")) if m else ("", self.name)
         if kind == "ResultStage":
             return "reduce/merge + write"
-        if "sample" in desc.lower():
+        if desc.lower().startswith("rangesample"):
             return "sample"
         return f"map/shuffle write ({desc})" if desc else "map/shuffle write"
 
@@ -58,6 +58,7 @@ class EngineRun:
     metrics: dict[str, Any] = field(default_factory=dict)
     cost: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    load_average: tuple[float, float] = (0.0, 0.0)  # 1-min load before / after the run
 
 
 class Recorder:

@@ -14,14 +14,14 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
     """One row per engine; a FAILED run shows no time, only why."""
     rows = [
         "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
-        "requests | GB-s | cost $ | balance max/min |",
-        "|---|---|---:|---:|---:|---|---|---:|---:|---:|",
+        "requests | GB-s | cost $ | balance max/min | load avg |",
+        "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for r in doc["results"]:
         val = r.get("validation") or {}
         if r["status"] != "ok":
             why = "; ".join(val.get("errors") or [r.get("error", "")[:120]])
-            rows.append(f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – |")
+            rows.append(f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – | – |")
             continue
         phases = ", ".join(f"{s['phase']} {s['seconds']:.1f}" for s in r.get("stages", []))
         m, c = r.get("metrics", {}), r.get("cost", {})
@@ -33,7 +33,8 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
             f"| {r['engine']} | ok | {_f(r['job_seconds'])} | {_f(r['wall_seconds'])} | "
             f"{_f(r.get('mbps'))} | {phases or 'total only'} | {store} | "
             f"{_f(c.get('gb_seconds'))} | {_f(c.get('dollars'), '.5f')} | "
-            f"{_f(val.get('balance'), '.2f')} |"
+            f"{_f(val.get('balance'), '.2f')} | "
+            f"{' → '.join(format(x, '.1f') for x in r.get('load_average', ()))} |"
         )
     ok = [r for r in doc["results"] if r["status"] == "ok" and r.get("mbps")]
     lines = ["\n".join(rows)]
