@@ -89,6 +89,20 @@ class Plan:
 
 
 @dataclass(eq=False)
+class Unary(Plan):
+    """An operator over one child; by default it keeps the child's columns."""
+
+    child: Plan
+
+    def __post_init__(self) -> None:
+        self.children = (self.child,)
+
+    @property
+    def output(self) -> list[Attribute]:
+        return self.child.output
+
+
+@dataclass(eq=False)
 class FileScan(Plan):
     """Files of one format; ``files`` are split into tasks by the physical planner."""
 
@@ -138,12 +152,8 @@ class Range(Plan):
 
 
 @dataclass(eq=False)
-class Project(Plan):
-    child: Plan
+class Project(Unary):
     exprs: list[NamedExpr]
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
 
     @property
     def output(self) -> list[Attribute]:
@@ -154,16 +164,12 @@ class Project(Plan):
 
 
 @dataclass(eq=False)
-class WindowProject(Plan):
+class WindowProject(Unary):
     """A projection with window functions: rows of one window partition must meet in one
     task, so it runs after an exchange on the windows' common PARTITION BY keys."""
 
-    child: Plan
     exprs: list[NamedExpr]
     partition_keys: list[exp.Expression]  # empty: one partition (no common keys)
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
 
     @property
     def output(self) -> list[Attribute]:
@@ -175,29 +181,17 @@ class WindowProject(Plan):
 
 
 @dataclass(eq=False)
-class Filter(Plan):
-    child: Plan
+class Filter(Unary):
     condition: exp.Expression
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         return f"Filter {self.condition.sql('duckdb')}"
 
 
 @dataclass(eq=False)
-class Aggregate(Plan):
-    child: Plan
+class Aggregate(Unary):
     keys: list[exp.Expression]
     aggs: list[NamedExpr]  # the output: grouping columns and aggregate results
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
 
     @property
     def output(self) -> list[Attribute]:
@@ -238,17 +232,9 @@ class Join(Plan):
 
 
 @dataclass(eq=False)
-class Sort(Plan):
-    child: Plan
+class Sort(Unary):
     keys: list[SortKey]
     is_global: bool = True
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         parts = [
@@ -260,32 +246,16 @@ class Sort(Plan):
 
 
 @dataclass(eq=False)
-class Limit(Plan):
-    child: Plan
+class Limit(Unary):
     n: int
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         return f"Limit {self.n}"
 
 
 @dataclass(eq=False)
-class Offset(Plan):
-    child: Plan
+class Offset(Unary):
     n: int
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         return f"Offset {self.n}"
@@ -307,18 +277,10 @@ class Union(Plan):
 
 
 @dataclass(eq=False)
-class Distinct(Plan):
+class Distinct(Unary):
     """Rows unique over ``keys`` (all columns when keys is None); first row of each kept."""
 
-    child: Plan
     keys: list[Attribute] | None = None
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         keys = "all" if self.keys is None else ", ".join(a.name for a in self.keys)
@@ -326,19 +288,11 @@ class Distinct(Plan):
 
 
 @dataclass(eq=False)
-class Repartition(Plan):
+class Repartition(Unary):
     """``repartition(n[, cols])``: an exchange the user asked for, kept as asked."""
 
-    child: Plan
     num_partitions: int | None
     keys: list[exp.Expression]
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
-
-    @property
-    def output(self) -> list[Attribute]:
-        return self.child.output
 
     def describe(self) -> str:
         keys = ", ".join(k.sql("duckdb") for k in self.keys)
@@ -346,14 +300,10 @@ class Repartition(Plan):
 
 
 @dataclass(eq=False)
-class Alias(Plan):
+class Alias(Unary):
     """``df.alias("t")`` / ``FROM x AS t``: same columns, a new qualifier."""
 
-    child: Plan
     alias: str
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
 
     @property
     def output(self) -> list[Attribute]:
@@ -364,14 +314,10 @@ class Alias(Plan):
 
 
 @dataclass(eq=False)
-class Tagged(Plan):
+class Tagged(Unary):
     """Marks a Connect plan id on its output, so ``df["col"]`` resolves to this DataFrame."""
 
-    child: Plan
     plan_id: int
-
-    def __post_init__(self) -> None:
-        self.children = (self.child,)
 
     @property
     def output(self) -> list[Attribute]:
