@@ -52,6 +52,7 @@ READY_RE = re.compile(r"listening on (sc://[\w.\-]+:\d+)")
 EVENT = "@@doctest "  # prefix of the worker's protocol lines on stdout
 STD_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
 TARGET_GOAL = 0.90
+SERIAL = {"pyspark.sql.connect.catalog"}  # run alone: lists the shared catalog
 
 
 # --------------------------------------------------------------------------- module specs
@@ -124,9 +125,10 @@ def spec_for(module: str) -> ModuleSpec:
 
 def resolve_module(name: str) -> str:
     """Accept ``window`` or ``functions.builtin`` as well as a full module name."""
-    if name in SPECS or ("." in name and importlib.util.find_spec(name)):
-        return name
-    hits = [m for m in SPECS if m.endswith("." + name)]
+    hits = [m for m in SPECS if m == name or m.endswith("." + name)]
+    if not hits and "." in name:
+        with contextlib.suppress(ImportError):
+            hits = [name] if importlib.util.find_spec(name) else []
     if len(hits) != 1:
         raise SystemExit(f"unknown module {name!r}; one of: {', '.join(SPECS)}")
     return hits[0]
@@ -169,20 +171,35 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line(str(exc))}".rstrip(": ")
 
 
+def _header(text: str) -> list[str] | None:
+    """The column names of the first ``show()`` table in a doctest output, if any."""
+    line = next((ln for ln in text.splitlines() if ln.strip().startswith("|")
+                 and not ln.strip().startswith("|--")), None)
+    return [c.strip() for c in line.strip().strip("|").split("|")] if line else None
+
+
 def describe_mismatch(example: doctest.Example, got: str) -> str:
-    """Why an example's output differed, in one line that clusters well."""
+    """Why an example's output differed, in one line that clusters well: the kind of
+    difference in parentheses, then the first differing column name or line."""
     if "Traceback (most recent call last)" in got:
         last = [ln for ln in got.splitlines() if ln and not ln.startswith(" ")][-1]
         return f"wrong exception: {last}"
     if example.exc_msg is not None:
-        return "wrong output: expected an exception, none raised"
+        return "wrong output (no exception raised): expected " + first_line(example.exc_msg)[:80]
+    want_head, got_head = _header(example.want), _header(got)
+    if want_head and got_head and want_head != got_head:
+        w, h = next(((a, b) for a, b in zip(want_head, got_head) if a != b),
+                    (len(want_head), len(got_head)))
+        return f"wrong output (column names): expected {w!r}, got {h!r}"
+    kind = ("schema" if "|-- " in example.want else "rows" if "Row(" in example.want
+            else "values")
     want, have = example.want.splitlines(), got.splitlines()
     for i in range(max(len(want), len(have))):
         w = want[i].strip() if i < len(want) else "<end>"
         h = have[i].strip() if i < len(have) else "<end>"
         if w != h:
-            return f"wrong output: expected {w[:80]!r}, got {h[:80]!r}"
-    return "wrong output: whitespace or ellipsis mismatch"
+            return f"wrong output ({kind}): expected {w[:80]!r}, got {h[:80]!r}"
+    return f"wrong output ({kind}): whitespace or ellipsis mismatch"
 
 
 def emit(stream: Any, **event: Any) -> None:
@@ -353,12 +370,24 @@ def run_module(module: str, remote: str, *, timeout: float, budget: float, log_d
 def run_all(remote: str, modules: list[str], *, timeout: float, budget: float, jobs: int,
             env: dict[str, str], log_dir: Path, only: list[str] | None = None,
             ) -> dict[str, list[Outcome]]:
-    """Every module against one endpoint, ``jobs`` modules at a time."""
+    """Every module against one endpoint, ``jobs`` modules at a time; the catalog module
+    alone afterwards, since its listings would see the tables other modules create."""
     log_dir.mkdir(parents=True, exist_ok=True)
+
+    def one(m: str) -> list[Outcome]:
+        t0 = time.monotonic()
+        outs = run_module(m, remote, timeout=timeout, budget=budget, log_dir=log_dir, env=env,
+                          only=only)
+        c = module_counts(outs)
+        print(f"  {m}: {c['passed']} / {c['total']} in {time.monotonic() - t0:.0f} s", flush=True)
+        return outs
+
+    shared = [m for m in modules if m not in SERIAL]
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futs = {m: pool.submit(run_module, m, remote, timeout=timeout, budget=budget,
-                               log_dir=log_dir, env=env, only=only) for m in modules}
-        return {m: f.result() for m, f in futs.items()}
+        futs = {m: pool.submit(one, m) for m in shared}
+        done = {m: f.result() for m, f in futs.items()}
+    done.update({m: one(m) for m in modules if m in SERIAL})
+    return {m: done[m] for m in modules}
 
 
 # --------------------------------------------------------------------------- servers
@@ -387,7 +416,9 @@ def server_command(engine: str, confs: list[str]) -> tuple[list[str], str | None
            "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
            "--conf", f"spark.connect.grpc.binding.port={port}",
            "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-           "--conf", "spark.ui.enabled=false"]
+           "--conf", "spark.ui.enabled=false",
+           # on in Spark's own test runs (Utils.isTesting); the TIME doctests need it
+           "--conf", "spark.sql.timeType.enabled=true"]
     cmd += [a for kv in confs for a in ("--conf", kv)] + ["spark-internal"]
     return cmd, f"sc://127.0.0.1:{port}"
 
@@ -407,7 +438,8 @@ def server(engine: str, confs: list[str], env: dict[str, str], workdir: Path,
     """Start a server in its own working directory (warehouse, metastore) and yield its URL."""
     workdir.mkdir(parents=True, exist_ok=True)
     cmd, url = server_command(engine, confs)
-    env = dict(env, SPARK_HOME=spark_home(), SPARK_CONNECT_MODE="0")
+    # PYSPARK_PYTHON: Spark's Python workers (UDFs, mapInPandas) need this venv's packages
+    env = dict(env, SPARK_HOME=spark_home(), SPARK_CONNECT_MODE="0", PYSPARK_PYTHON=sys.executable)
     env.pop("SPARK_REMOTE", None)
     with open(workdir / "server.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if engine == "sparkless" else log,
@@ -470,10 +502,8 @@ def relative(base: list[Outcome], test: list[Outcome]) -> dict[str, Any]:
 def cause_of(error: str) -> tuple[str, str]:
     """(group, detail): the error class or exception kind, and a normalised message."""
     if error.startswith(("wrong output", "wrong exception")):
-        group = error.split(":")[0]
-        if "expected an exception" in error:
-            return group + ": no exception raised", error
-        return group, error
+        group, _, detail = error.partition(": ")
+        return group, detail
     kind, _, msg = error.partition(": ")
     m = re.match(r"\[([A-Z0-9_.]+)\]\s*(.*)", msg)
     if m:
@@ -517,6 +547,8 @@ def print_causes(failures: list[Outcome], title: str, top: int = 25) -> None:
         print(f"  {len(outs):4d}  {group}")
         for detail, n in details.most_common(3):
             print(f"          {n:3d}  {detail[:110]}")
+        if len(details) > 3:
+            print(f"               ({len(details)} distinct messages)")
         print(f"          e.g. {', '.join(o.name.rsplit('.', 1)[-1] for o in outs[:6])}")
 
 
@@ -543,7 +575,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--remote", help="run against this running server instead (one engine)")
     ap.add_argument("--modules", nargs="*", default=list(SPECS))
     ap.add_argument("--only", nargs="*", help="only docstrings whose name contains one of these")
-    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per example")
+    ap.add_argument("--timeout", type=float, default=90.0, help="seconds per example")
     ap.add_argument("--module-budget", type=float, default=900.0, help="seconds per module")
     ap.add_argument("--jobs", type=int, default=2, help="modules run at once")
     ap.add_argument("--tz", default="America/Los_Angeles", help="TZ of servers and clients")

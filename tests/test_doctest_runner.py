@@ -9,6 +9,7 @@ cut by the watchdog without losing the examples after it.
 
 from __future__ import annotations
 
+import doctest
 import importlib.util
 import json
 import os
@@ -68,7 +69,12 @@ def test_cause_clustering() -> None:
         "AnalysisException [UNRESOLVED_COLUMN.WITHOUT_SUGGESTION]", "x")
     assert runner.cause_of("SparkException: BinderException: Binder Error: col")[0] == (
         "SparkException: BinderException")
-    assert runner.cause_of("wrong output: expected '4', got '3'")[0] == "wrong output"
+    assert runner.cause_of("wrong output (values): expected '4', got '3'")[0] == (
+        "wrong output (values)")
+    table = doctest.Example("df.show()", "+------+\n|ABS(x)|\n+------+\n|     1|\n+------+\n")
+    got = "+------+\n|abs(x)|\n+------+\n|     1|\n+------+\n"
+    assert runner.describe_mismatch(table, got) == (
+        "wrong output (column names): expected 'ABS(x)', got 'abs(x)'")
 
 
 def test_runner_bookkeeping(sparkless_server, tmp_path: Path, monkeypatch) -> None:
@@ -95,7 +101,7 @@ def test_runner_bookkeeping(sparkless_server, tmp_path: Path, monkeypatch) -> No
 
     assert by_name[f"{HERE}.sample_passes"]["passed"]
     wrong = by_name[f"{HERE}.sample_wrong_output"]
-    assert wrong["error"] == "wrong output: expected '4', got '3'"
+    assert wrong["error"] == "wrong output (values): expected '4', got '3'"
     err = by_name[f"{HERE}.sample_analysis_error"]
     assert not err["passed"] and err["failed_statements"] == [0] and err["statements"] == 2
     assert "AnalysisException" in err["error"] and err["source"].startswith("spark.sql(")
