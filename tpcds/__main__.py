@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--timeout", type=float, default=600.0, help="seconds per query")
     r.add_argument("--report", default="tpcds-report", help="directory for report.md/.png/.json")
 
+    rep = sub.add_parser("report", help="re-render a report from its results.json")
+    rep.add_argument("results", help="path to results.json")
+    rep.add_argument("--report", default=None, help="output directory (default: beside it)")
+
     sub.add_parser("queries", help="regenerate tpcds/queries/*.sql from the generator")
 
     args = parser.parse_args(argv)
@@ -36,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "queries":
         queries.regenerate()
+        return 0
+    if args.cmd == "report":
+        src = Path(args.results)
+        md = report.write(report.load(src), Path(args.report) if args.report else src.parent)
+        print(md.read_text())
         return 0
     names = [n.strip() for n in (args.engine or ("endpoint" if args.endpoint else
                                                    "sparkless")).split(",")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -55,12 +56,22 @@ def summary(run: Run) -> dict[str, dict[str, float | int | None]]:
     return out
 
 
+def cause(detail: str) -> str:
+    """An error message with its particulars (names, numbers, suggestions) blanked out,
+    so that failures with one cause fall into one group."""
+    text = detail.split(" Did you mean")[0].split(" SQLSTATE")[0]
+    text = re.sub(r"`[^`]*`(\.`[^`]*`)*", "`?`", text)
+    text = re.sub(r'"[^"]*"', '"?"', text)
+    text = re.sub(r"\b(name|table|column) \w+", r"\1 ?", text)
+    return re.sub(r"\d+", "N", text).strip()
+
+
 def failure_groups(run: Run, engine: str) -> list[tuple[str, int, list[str]]]:
-    """Failures of one engine grouped by message (the work list), most common first."""
+    """Failures of one engine grouped by cause (the work list), most common first."""
     groups: dict[str, list[str]] = {}
     for r in run.results:
         if r.engine == engine and r.status not in ("ok",):
-            key = r.status if r.status in ("wrong", "timeout") else r.detail
+            key = r.status if r.status in ("wrong", "timeout") else cause(r.detail)
             groups.setdefault(key, []).append(r.query)
     counted = Counter({k: len(v) for k, v in groups.items()})
     return [(k, n, groups[k]) for k, n in counted.most_common()]
@@ -143,6 +154,13 @@ def plot(run: Run, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def load(path: Path) -> Run:
+    """A run back from its ``results.json`` (to re-render a report)."""
+    raw = json.loads(path.read_text())
+    raw["results"] = [Result(**r) for r in raw["results"]]
+    return Run(**raw)
 
 
 def write(run: Run, out: Path) -> Path:

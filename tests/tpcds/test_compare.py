@@ -67,3 +67,14 @@ def test_order_spec_reads_the_top_level_order_by() -> None:
     assert compare.order_spec("SELECT a, sum(b) s FROM t GROUP BY a").keys == ()
     assert compare.order_spec("SELECT a, b FROM t ORDER BY 2, a").keys == (1, 0)
     assert compare.order_spec("SELECT a, b FROM t ORDER BY a + b, a").keys == ()
+
+
+def test_failures_group_by_cause_not_by_name() -> None:
+    from tpcds.report import cause
+
+    a = cause("AnalysisException: [UNRESOLVED_COLUMN] name `ctr2`.`x` cannot be resolved. "
+              "Did you mean `y`?")
+    b = cause("AnalysisException: [UNRESOLVED_COLUMN] name `i_brand` cannot be resolved.")
+    assert a == b
+    assert cause('Binder Error: column "_c468" must appear') == \
+        cause('Binder Error: column "_c192" must appear')
