@@ -552,6 +552,23 @@ def print_causes(failures: list[Outcome], title: str, top: int = 25) -> None:
         print(f"          e.g. {', '.join(o.name.rsplit('.', 1)[-1] for o in outs[:6])}")
 
 
+def markdown_table(spark: dict[str, list[Outcome]], ours: dict[str, list[Outcome]]) -> str:
+    """The README's table: per module, Spark's passes, ours, and the issue's ratio."""
+    rows = ["| module | examples | Apache Spark passes | sparkless passes | of Spark's passes |",
+            "| --- | ---: | ---: | ---: | ---: |"]
+    tot = collections.Counter[str]()
+    for module in spark:
+        r = relative(spark[module], ours.get(module, []))
+        tot.update({k: r[k] for k in ("total", "spark_passed", "sparkless_passed", "both")})
+        rows.append(f"| `{module.removeprefix('pyspark.sql.connect.')}` | {r['total']} | "
+                    f"{r['spark_passed']} | {r['sparkless_passed']} | "
+                    f"{r['both']} ({r['ratio']:.0%}) |")
+    ratio = tot["both"] / tot["spark_passed"] if tot["spark_passed"] else 1.0
+    rows.append(f"| total | {tot['total']} | {tot['spark_passed']} | {tot['sparkless_passed']} | "
+                f"{tot['both']} ({ratio:.0%}) |")
+    return "\n".join(rows)
+
+
 def write_json(path: Path, meta: dict[str, Any], results: dict[str, dict[str, list[Outcome]]]) -> None:
     doc: dict[str, Any] = {**meta, "engines": {}}
     for engine, mods in results.items():
@@ -620,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     if "spark" in results and "sparkless" in results:
         worklist = print_comparison(results["spark"], results["sparkless"])
         print_causes(worklist, "sparkless failures among Spark's passes, by cause")
+        print("\n" + markdown_table(results["spark"], results["sparkless"]))
     else:
         (only_engine,) = results.values()
         print_causes([o for outs in only_engine.values() for o in outs if not o.passed],
