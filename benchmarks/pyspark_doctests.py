@@ -52,7 +52,7 @@ READY_RE = re.compile(r"listening on (sc://[\w.\-]+:\d+)")
 EVENT = "@@doctest "  # prefix of the worker's protocol lines on stdout
 STD_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
 TARGET_GOAL = 0.90
-SERIAL = {"pyspark.sql.connect.catalog"}  # run alone: lists the shared catalog
+SERIAL = {"pyspark.sql.connect.catalog"}  # run alone and first: lists the shared catalog
 
 
 # --------------------------------------------------------------------------- module specs
@@ -371,7 +371,8 @@ def run_all(remote: str, modules: list[str], *, timeout: float, budget: float, j
             env: dict[str, str], log_dir: Path, only: list[str] | None = None,
             ) -> dict[str, list[Outcome]]:
     """Every module against one endpoint, ``jobs`` modules at a time; the catalog module
-    alone afterwards, since its listings would see the tables other modules create."""
+    alone and first, since its listings would see the tables other modules leave behind
+    (``DataFrame.writeStream`` keeps ``my_table``)."""
     log_dir.mkdir(parents=True, exist_ok=True)
 
     def one(m: str) -> list[Outcome]:
@@ -382,11 +383,10 @@ def run_all(remote: str, modules: list[str], *, timeout: float, budget: float, j
         print(f"  {m}: {c['passed']} / {c['total']} in {time.monotonic() - t0:.0f} s", flush=True)
         return outs
 
-    shared = [m for m in modules if m not in SERIAL]
+    done = {m: one(m) for m in modules if m in SERIAL}
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futs = {m: pool.submit(one, m) for m in shared}
-        done = {m: f.result() for m, f in futs.items()}
-    done.update({m: one(m) for m in modules if m in SERIAL})
+        futs = {m: pool.submit(one, m) for m in modules if m not in SERIAL}
+        done.update({m: f.result() for m, f in futs.items()})
     return {m: done[m] for m in modules}
 
 
