@@ -164,7 +164,9 @@ class PhysicalPlanner:
         return self.compile(p.child)
 
     def _compile_FileScan(self, p: ir.FileScan) -> list[Group]:
-        splits = split_files(p.files, self.conf.get_bytes("spark.sql.files.maxPartitionBytes"))
+        splits = split_files(
+            p.files, self.conf.get_bytes("spark.sql.files.maxPartitionBytes"), self.parallelism
+        )
         frags = [Frag(p.reader_sql.replace("{files}", sql_list(s))) for s in splits]
         if not frags:  # no files: one empty partition with the right columns
             frags = [Frag(empty_sql(p.output))]
@@ -554,23 +556,32 @@ def _numeric(t: str) -> bool:
     return _integral(t) or t in ("FLOAT", "DOUBLE") or t.startswith("DECIMAL")
 
 
-def split_files(files: list[str], max_bytes: int) -> list[list[str]]:
-    """Pack files into tasks of about ``spark.sql.files.maxPartitionBytes``."""
+OPEN_COST_BYTES = 4 << 20  # spark.sql.files.openCostInBytes
+
+
+def split_files(files: list[str], max_bytes: int, parallelism: int = 1) -> list[list[str]]:
+    """Pack files into tasks as Spark's FilePartition does: split size
+    ``min(maxPartitionBytes, max(openCostInBytes, total / parallelism))``, so a small input
+    still gets one task per core, and each file also costs ``openCostInBytes``."""
     import os
 
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(os.path.getsize(f))
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes) + OPEN_COST_BYTES * len(files)
+    target = min(max_bytes, max(OPEN_COST_BYTES, total // max(1, parallelism)))
     splits: list[list[str]] = []
     current: list[str] = []
     size = 0
-    for f in files:
-        try:
-            n = os.path.getsize(f)
-        except OSError:
-            n = 0
-        if current and size + n > max_bytes:
+    for f, n in zip(files, sizes):
+        if current and size + n > target:
             splits.append(current)
             current, size = [], 0
         current.append(f)
-        size += n
+        size += n + OPEN_COST_BYTES
     if current:
         splits.append(current)
     return splits
