@@ -133,7 +133,7 @@ def plot(run: Run, path: Path) -> None:
     by = _by(run)
     n, k = len(run.queries), len(run.engines)
     width = 0.8 / k
-    fig, ax = plt.subplots(figsize=(max(8, n * 0.22 * k + 2), 5))
+    fig, ax = plt.subplots(figsize=(min(max(8.0, n * 0.25 + 2), 26.0), 6))
     for i, e in enumerate(run.engines):
         xs, hs, hatches = [], [], []
         for j, q in enumerate(run.queries):
