@@ -44,6 +44,9 @@ DEFAULTS: dict[str, str] = {
     "spark.sql.pyspark.jvmStacktrace.enabled": "false",
     "spark.sql.connect.serverStacktrace.enabled": "false",
     "spark.sql.repl.eagerEval.enabled": "false",
+    "spark.sql.execution.pythonUDF.arrow.enabled": "false",
+    "spark.sql.execution.pythonUDTF.arrow.enabled": "false",
+    "spark.sql.mapKeyDedupPolicy": "EXCEPTION",
     "spark.sql.repl.eagerEval.maxNumRows": "20",
     "spark.sql.repl.eagerEval.truncate": "20",
     "spark.connect.session.planCompression.threshold": "-1",  # ours: no plan compression
