@@ -66,6 +66,20 @@ def _batches(requests: list[RangeRequest], n: int) -> list[list[RangeRequest]]:
     return out
 
 
+def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
+    """Equal types up to nested field names ("l" vs "element") and nullability."""
+    if pa.types.is_list(a) and pa.types.is_list(b) or pa.types.is_large_list(a) and pa.types.is_large_list(b):
+        return _same_shape(a.value_type, b.value_type)
+    if pa.types.is_map(a) and pa.types.is_map(b):
+        return _same_shape(a.key_type, b.key_type) and _same_shape(a.item_type, b.item_type)
+    if pa.types.is_struct(a) and pa.types.is_struct(b):
+        return a.num_fields == b.num_fields and all(
+            a.field(i).name == b.field(i).name and _same_shape(a.field(i).type, b.field(i).type)
+            for i in range(a.num_fields)
+        )
+    return a.equals(b)
+
+
 def _same_columns(a: pa.Schema, b: pa.Schema) -> bool:
     return a.names == b.names and a.types == b.types
 
@@ -94,9 +108,7 @@ def read_blocks(
         if t.schema.names != schema.names:
             raise ValueError(f"shuffle block columns {t.schema.names} are not {schema.names}")
         if not t.schema.equals(schema):
-            # Same columns; list field names ("l" vs "element") and nullability may differ.
-            try:
-                tables[i] = t.cast(schema)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-                raise ValueError(f"shuffle block schema {t.schema} does not match {schema}: {e}") from e
+            if not all(_same_shape(a.type, b.type) for a, b in zip(t.schema, schema)):
+                raise ValueError(f"shuffle block schema {t.schema} does not match {schema}")
+            tables[i] = t.cast(schema)  # only nested field names / nullability differ
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
