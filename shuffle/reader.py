@@ -80,10 +80,6 @@ def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
     return a.equals(b)
 
 
-def _same_columns(a: pa.Schema, b: pa.Schema) -> bool:
-    return a.names == b.names and a.types == b.types
-
-
 def read_blocks(
     store: BlockStore,
     blocks: Sequence[Mapping[str, Any]],
