@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from storage.units import parse_duration
 
 MAX_CONCURRENCY = "spark.sparkless.maxConcurrency"
 IDLE_TIMEOUT = "spark.sparkless.warmPool.idleTimeout"
@@ -14,19 +15,9 @@ MAX_IDLE = "spark.sparkless.warmPool.maxIdle"
 TASK_TIMEOUT = "spark.sparkless.task.timeout"
 HANDLER = "spark.sparkless.local.handler"
 
-# Spark's time suffixes (JavaUtils.timeStringAs); a bare number means seconds.
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_TIME = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([a-z]*)\s*$")
-
-
 def seconds(value: str | float, key: str) -> float:
-    """``"60s"``, ``"2min"``, ``"500ms"``, ``"1.5"`` → seconds, as Spark reads time settings."""
-    if isinstance(value, int | float):
-        return float(value)
-    match = _TIME.match(str(value).lower())
-    if not match or match.group(2) not in ("", *_UNITS):
-        raise ValueError(f"{key}={value!r} is not a duration (e.g. 60s, 500ms, 2min)")
-    return float(match.group(1)) * _UNITS.get(match.group(2) or "s", 1.0)
+    """``"60s"``, ``"2min"``, ``"500ms"``, ``"1.5"`` → seconds (storage.units, Spark's rules)."""
+    return parse_duration(value, key)
 
 
 def _int(conf: Mapping[str, Any], key: str, default: int) -> int:

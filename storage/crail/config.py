@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 from storage.units import parse_size  # noqa: F401 - re-exported for serve.py
 
 DEFAULT_PORT = 9060
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 @dataclass(frozen=True)
