@@ -19,6 +19,16 @@ from storage.base import BlockNotFound
 SPARK_EXCEPTION = "org.apache.spark.SparkException"
 SPARK_RUNTIME_EXCEPTION = "org.apache.spark.SparkRuntimeException"
 FETCH_FAILED_EXCEPTION = "org.apache.spark.shuffle.FetchFailedException"
+PYTHON_EXCEPTION = "org.apache.spark.api.python.PythonException"
+
+
+class UserCodeError(Exception):
+    """An exception in a client's Python function; ``text`` is the user's traceback."""
+
+    def __init__(self, text: str, function: str = "") -> None:
+        super().__init__(text)
+        self.text = text
+        self.function = function
 
 # error class -> (JVM exception class, SQLSTATE), from Spark's error-conditions.json.
 ERROR_CLASSES: dict[str, tuple[str, str]] = {
@@ -100,6 +110,8 @@ def task_error(exc: BaseException) -> TaskError:
         error = _spark_error("FETCH_FAILED", f"[FETCH_FAILED] {exc}", tb)
         error["fetch_failed"] = {"key": exc.key, "store": exc.store}  # type: ignore[typeddict-unknown-key]
         return error
+    if isinstance(exc, UserCodeError):
+        return {"exception": PYTHON_EXCEPTION, "message": exc.text, "traceback": tb}
     if type(exc).__module__ in ("duckdb", "_duckdb"):
         mapped = _classify_message(str(exc), tb)
         if mapped is not None:

@@ -206,14 +206,27 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     budget = parse_size(str(conf.get(BROADCAST_CACHE_CONF, "512m")))
     registered: list[str] = []
     input_rows = 0
+    python = None  # executors.python_udf, imported only when the task runs Python UDFs
     try:
+        if event.get("udfs") or any(s["kind"] == "python" for s in event["inputs"]):
+            from executors import python_udf as python
+
+            python.register(con, event.get("udfs") or [], conf)
         for spec in event["inputs"]:
-            table = load_input(stores[spec.get("store") or event["store"]], spec, budget)
+            if spec["kind"] == "python":
+                table = python.run_step(con, spec, conf)
+            else:
+                table = load_input(stores[spec.get("store") or event["store"]], spec, budget)
+                input_rows += table.num_rows
             con.register(spec["name"], table)
             registered.append(spec["name"])
-            input_rows += table.num_rows
         read_done = time.perf_counter()
         output = write_output(con, stores[event["output"].get("store") or event["store"]], event)
+    except duckdb.Error:
+        failure = python.take_failure() if python is not None else None
+        if failure is not None:
+            raise failure from None  # the user's exception inside a UDF DuckDB called
+        raise
     finally:
         for name in registered:
             con.unregister(name)

@@ -16,7 +16,7 @@ from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from sparkless.errors import AnalysisException, ParseException, unsupported
+from sparkless.errors import ParseException, unsupported
 from sparkless.plan.types import duckdb_type_sql, parse_ddl
 
 _BINARY: dict[str, type[exp.Expression]] = {
@@ -314,10 +314,11 @@ def _boundary(b: pb.Expression.Window.WindowFrame.FrameBoundary, unbounded_side:
     return exp.Literal.number(abs(n)), "PRECEDING" if n < 0 else "FOLLOWING"
 
 
-def _unsupported_udf(e: pb.Expression) -> exp.Expression:
-    raise AnalysisException(
-        "Python UDFs are not supported by sparkless yet.", "UNSUPPORTED_FEATURE.PYTHON_UDF"
-    )
+def _udf(e: pb.Expression) -> exp.Expression:
+    from sparkless.plan import python_udf
+
+    f = e.common_inline_user_defined_function
+    return python_udf.call(python_udf.from_proto_udf(f), [to_sql(a) for a in f.arguments])
 
 
 _CONVERTERS = {
@@ -331,7 +332,7 @@ _CONVERTERS = {
     "cast": _cast,
     "sort_order": _sort_order,
     "unresolved_extract_value": _extract,
-    "common_inline_user_defined_function": _unsupported_udf,
+    "common_inline_user_defined_function": _udf,
     "window": _window,
 }
 

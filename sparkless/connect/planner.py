@@ -86,6 +86,10 @@ class ConnectPlanner:
                 self.session.create_view(c.name, plan, c.replace)
         elif kind == "write_operation":
             self._write(cmd.write_operation)
+        elif kind == "register_function":
+            from sparkless.plan.python_udf import register_function
+
+            register_function(self.session, cmd.register_function)
         else:
             raise unsupported(f"The command '{kind}'")
 

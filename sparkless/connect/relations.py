@@ -183,6 +183,30 @@ class RelationConverter:
         keys = [self.b.a.resolve(e, scope).expr for e in exprs]
         return ir.Repartition(child, n, keys)
 
+    # ---- Python functions over partitions and groups ------------------------------
+
+    def _map_partitions(self, r: pb.MapPartitions) -> ir.Plan:
+        from sparkless.plan import python_udf
+
+        return python_udf.map_partitions(self.b, self.convert(r.input), r.func)
+
+    def _group_map(self, r: pb.GroupMap) -> ir.Plan:
+        from sparkless.plan import python_udf
+
+        if r.is_map_groups_with_state or r.HasField("transform_with_state_info"):
+            raise unsupported("applyInPandasWithState / transformWithState")
+        child = self.convert(r.input)
+        keys = [to_sql(e) for e in r.grouping_expressions]
+        return python_udf.group_map(self.b, [child], [keys], r.func)
+
+    def _co_group_map(self, r: pb.CoGroupMap) -> ir.Plan:
+        from sparkless.plan import python_udf
+
+        left, right = self.convert(r.input), self.convert(r.other)
+        keys = [[to_sql(e) for e in r.input_grouping_expressions],
+                [to_sql(e) for e in r.other_grouping_expressions]]
+        return python_udf.group_map(self.b, [left, right], keys, r.func)
+
     # ---- binary ------------------------------------------------------------------
 
     def _join(self, r: pb.Join) -> ir.Plan:

@@ -47,7 +47,17 @@ class BroadcastRead:
     name: str
 
 
-Input = ShuffleRead | BlockRead | BroadcastRead
+@dataclass
+class PythonStep:
+    """A table the task computes before its SQL: ``sqls`` (over the inputs listed before it)
+    feed a Python function (``executors/python_udf.py``); registered as ``name``."""
+
+    name: str
+    sqls: list[str]
+    spec: dict  # JSON-able: the function, modes, names and output schema
+
+
+Input = ShuffleRead | BlockRead | BroadcastRead | PythonStep
 
 
 @dataclass
@@ -437,6 +447,70 @@ class PhysicalPlanner:
                 g.frag.inputs.append(bcast)
                 out.append(g)
         return out
+
+    # ---- Python functions over partitions -----------------------------------------
+
+    def _python_spec(self, p: ir.Plan, mode: str, inputs: list[list[ir.Attribute]],
+                     num_keys: int = 0) -> dict:
+        from shuffle.arrow_io import schema_to_b64
+
+        fields = [pa.field(a.name, arrow_type_of(a.dtype)) for a in p.output]
+        return {
+            "mode": mode,
+            "udf": p.function.payload(),
+            "num_keys": num_keys,
+            "schema": schema_to_b64(pa.schema(fields)),
+            "output_names": [a.name for a in p.output],
+            "output_cols": [a.col for a in p.output],
+            "input_names": [[a.name for a in attrs] for attrs in inputs],
+        }
+
+    def _python_steps(self, parts: list[Group], spec: dict, sqls) -> list[Group]:
+        """Each partition through a Python step; ``sqls(frag_sql)`` gives the step's inputs."""
+        out: list[Group] = []
+        for g in parts:
+            frags = g.frags if isinstance(g, Fixed) else [g.frag]
+            stepped = []
+            for f in frags:
+                name = self._name()
+                step = PythonStep(name, sqls(f.sql), spec)
+                stepped.append(Frag(f"SELECT * FROM {name}", [*f.inputs, step]))
+            if isinstance(g, Fixed):
+                out.append(Fixed(stepped))
+            else:
+                out.append(Shuffled(stepped[0], list(g.shuffle_ids), g.num_partitions, g.adaptive))
+        return out
+
+    def _compile_MapInPython(self, p: ir.MapInPython) -> list[Group]:
+        spec = self._python_spec(p, "map", [p.child.output])
+        return self._python_steps(
+            self.compile(p.child), spec, lambda s: [f"SELECT {cols(p.child.output)} FROM ({s}) AS t"]
+        )
+
+    def _compile_FlatMapGroupsInPython(self, p: ir.FlatMapGroupsInPython) -> list[Group]:
+        keys = [[k.sql("duckdb") for k in ks] for ks in p.keys]
+        if len(p.inputs) == 2:
+            keys[0], keys[1] = align_key_types(
+                keys[0], keys[1], p.inputs[0].output, p.inputs[1].output, self.oracle
+            )
+        kind = {"kind": "hash"} if keys[0] else {"kind": "single"}
+        parts: list[Shuffled] = []
+        for child, ks in zip(p.inputs, keys):
+            parts.append(self.exchange(
+                self.compile(child), child.output, kind, ks, "FlatMapGroupsInPython",
+                like=parts[0] if parts else None, source=child,
+            ))
+        sqls = [
+            f"SELECT {cols(child.output)}{''.join(f', {k} AS __g{j}' for j, k in enumerate(ks))} "
+            f"FROM ({part.frag.sql}) AS t"
+            for child, ks, part in zip(p.inputs, keys, parts)
+        ]
+        spec = self._python_spec(p, "group", [c.output for c in p.inputs], len(keys[0]))
+        name = self._name()
+        inputs = [i for part in parts for i in part.frag.inputs]
+        frag = Frag(f"SELECT * FROM {name}", [*inputs, PythonStep(name, sqls, spec)])
+        shuffle_ids = [sid for part in parts for sid in part.shuffle_ids]
+        return [Shuffled(frag, shuffle_ids, parts[0].num_partitions)]
 
     # ---- exchanges ---------------------------------------------------------------
 

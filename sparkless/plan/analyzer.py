@@ -113,6 +113,7 @@ class Analyzer:
     def __init__(self, conf: SessionConf, oracle: TypeOracle) -> None:
         self.conf = conf
         self.oracle = oracle
+        self.udfs: dict = {}  # spark.udf.register: lower-cased name -> python_udf.PythonFunction
 
     # ---- expressions -------------------------------------------------------------
 
@@ -208,6 +209,15 @@ class Analyzer:
                     key,
                     [self._translate(v, scope) if isinstance(v, exp.Expression) else v for v in value],
                 )
+        if isinstance(e, (exp.Anonymous, exp.Window)):
+            from sparkless.plan import python_udf
+
+            if isinstance(e, exp.Anonymous) and str(e.this).lower() in self.udfs:
+                e.meta.setdefault("python_udf", self.udfs[str(e.this).lower()])
+            if python_udf.is_call(e):
+                return python_udf.resolve(e, self, scope)
+            if isinstance(e, exp.Window):
+                e = python_udf.fix_window(e)
         return functions.translate(e, self, scope)
 
     def _column(self, e: exp.Expression, scope: Scope) -> exp.Expression:

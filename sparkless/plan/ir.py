@@ -327,6 +327,43 @@ class Tagged(Unary):
         return ""
 
 
+@dataclass(eq=False)
+class MapInPython(Unary):
+    """``mapInPandas`` / ``mapInArrow``: each partition's rows through a Python function."""
+
+    function: Any  # plan.python_udf.PythonFunction
+    attrs: list[Attribute]
+
+    @property
+    def output(self) -> list[Attribute]:
+        return self.attrs
+
+    def describe(self) -> str:
+        return f"MapInPython {self.function.name} [{', '.join(a.name for a in self.attrs)}]"
+
+
+@dataclass(eq=False)
+class FlatMapGroupsInPython(Plan):
+    """``applyInPandas`` (one input) / ``cogroup().applyInPandas`` (two): a Python function
+    per group key; the rows of one key meet in one task after an exchange on the keys."""
+
+    inputs: list[Plan]
+    keys: list[list[exp.Expression]]  # per input, resolved against it
+    function: Any  # plan.python_udf.PythonFunction
+    attrs: list[Attribute]
+
+    def __post_init__(self) -> None:
+        self.children = tuple(self.inputs)
+
+    @property
+    def output(self) -> list[Attribute]:
+        return self.attrs
+
+    def describe(self) -> str:
+        keys = "; ".join(", ".join(k.sql("duckdb") for k in ks) for ks in self.keys)
+        return f"FlatMapGroupsInPython {self.function.name} [{keys}]"
+
+
 def walk(plan: Plan):
     yield plan
     for c in plan.children:

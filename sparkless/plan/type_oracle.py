@@ -23,6 +23,11 @@ class TypeOracle:
     def __init__(self) -> None:
         self._local = threading.local()
         self._cache: dict[tuple[str, str], tuple[duckdb.DuckDBPyType, ...]] = {}
+        self._functions: dict[str, tuple[list[str], str]] = {}  # Python UDF stubs
+
+    def add_function(self, name: str, params: list[str], returns: str) -> None:
+        """A function DuckDB can bind (never run here): a Python UDF's signature."""
+        self._functions.setdefault(name, (params, returns))
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -31,6 +36,13 @@ class TypeOracle:
             con = duckdb.connect()
             con.execute("SET threads=1")
             self._local.con = con
+            self._local.functions = set()
+        if len(self._local.functions) != len(self._functions):
+            for name, (params, returns) in list(self._functions.items()):
+                if name not in self._local.functions:
+                    con.create_function(name, _never_called, params, returns, type="arrow",
+                                        null_handling="special", side_effects=True)
+                    self._local.functions.add(name)
         return con
 
     @staticmethod
@@ -65,6 +77,10 @@ class TypeOracle:
 
     def spark_type(self, expr_sql: str, attrs: list[Attribute]) -> DataType:
         return spark_type_from_duckdb(self.duck_types([expr_sql], attrs)[0])
+
+
+def _never_called(*args):  # noqa: ANN002, ANN202 - the driver binds UDF calls, never runs them
+    raise RuntimeError("a Python UDF ran in the driver")
 
 
 _COLUMN_NOT_FOUND = re.compile(r'Referenced column "?([^"\s]+)"? not found')

@@ -28,10 +28,12 @@ from sparkless.physical.planner import (
     Fixed,
     Frag,
     PhysicalPlan,
+    PythonStep,
     Shuffled,
     ShuffleRead,
     stage_deps,
 )
+from sparkless.plan import python_udf
 from sparkless.scheduler import listener as ev
 from sparkless.scheduler import state as sm
 from sparkless.scheduler.backend import FaasSchedulerBackend
@@ -396,6 +398,8 @@ class DAGScheduler:
                 if isinstance(inp, BroadcastRead):
                     spec["cache"] = True  # a warm function keeps a broadcast it has read
                 specs.append(spec)
+            elif isinstance(inp, PythonStep):
+                specs.append({"name": inp.name, "kind": "python", "sqls": inp.sqls, **inp.spec})
         return specs
 
     def _launch(self, task: TaskSpec, attempt: int) -> Future:
@@ -428,6 +432,9 @@ class DAGScheduler:
             "output": output,
             "conf": self.conf,
         }
+        udfs = python_udf.specs_in(sql, *(q for i in event["inputs"] for q in i.get("sqls", ())))
+        if udfs:
+            event["udfs"] = udfs
         return self.platform.invoke(event)
 
     @staticmethod
