@@ -79,11 +79,14 @@ class ConnectPlanner:
             self._sql_command(cmd.sql_command, holder)
         elif kind == "create_dataframe_view":
             c = cmd.create_dataframe_view
-            if c.is_global:
-                raise unsupported("Global temporary views")
             with self.session.lock:
                 plan = self.relations.convert(c.input)
-                self.session.create_view(c.name, plan, c.replace)
+                if c.is_global:
+                    from sparkless.catalog import create_global_view
+
+                    create_global_view(self.session, c.name, plan, c.replace)
+                else:
+                    self.session.create_view(c.name, plan, c.replace)
         elif kind == "write_operation":
             self._write(cmd.write_operation)
         elif kind == "register_function":
@@ -95,6 +98,14 @@ class ConnectPlanner:
 
     def _sql_command(self, c: cpb.SqlCommand, holder: ExecutionHolder) -> None:
         text = c.input.sql.query if c.HasField("input") else c.sql
+        from sparkless.connect.tables import run_statement
+
+        rel = run_statement(self, text)  # DDL / DML on tables and views
+        if rel is not None:
+            holder.emit(
+                pb.ExecutePlanResponse(sql_command_result=pb.ExecutePlanResponse.SqlCommandResult(relation=rel))
+            )
+            return
         stmt = parse_statement(text)
         if isinstance(stmt, exp.Create) and stmt.kind == "VIEW":
             if not stmt.args.get("temporary") and "TEMP" not in stmt.sql("spark").upper():
@@ -115,19 +126,37 @@ class ConnectPlanner:
         )
 
     def _write(self, w: cpb.WriteOperation) -> None:
+        if w.HasField("table"):
+            from sparkless.connect.tables import write_table
+
+            return write_table(self, w)
         if not w.HasField("path"):
-            raise unsupported("saveAsTable / insertInto")
+            raise unsupported("A write without a path or table")
         fmt = (w.source or "parquet").lower()
-        if fmt not in ("parquet", "csv", "json"):
-            raise unsupported(f"Writing the format '{fmt}'")
-        if w.bucket_by.bucket_column_names or w.sort_column_names:
-            raise unsupported("bucketBy / sortBy on write")
         with self.session.lock:
             logical = self.relations.convert(w.input)
-        committer = FileCommitter(w.path, _SAVE_MODES[w.mode])
+        self.write_files(
+            logical, w.path, fmt, _SAVE_MODES[w.mode], list(w.partitioning_columns), dict(w.options), w
+        )
+
+    def write_files(
+        self,
+        logical: ir.Plan,
+        path: str,
+        fmt: str,
+        mode: str,
+        partition_by: list[str],
+        options: dict[str, str],
+        w: cpb.WriteOperation | None = None,
+    ) -> bool:
+        """Run ``logical`` into files at ``path``, committed atomically; False if skipped."""
+        if fmt not in ("parquet", "csv", "json"):
+            raise unsupported(f"Writing the format '{fmt}'")
+        if w is not None and (w.bucket_by.bucket_column_names or w.sort_column_names):
+            raise unsupported("bucketBy / sortBy on write")
+        committer = FileCommitter(path, mode)
         if not committer.should_write():
-            return
-        partition_by = list(w.partitioning_columns)
+            return False
         names = {a.name.lower() for a in logical.output}
         for p in partition_by:
             if p.lower() not in names:
@@ -144,11 +173,11 @@ class ConnectPlanner:
                 "format": fmt,
                 "path": committer.task_dir(partition, attempt),
                 "partition_by": partition_by,
-                "options": dict(w.options),
+                "options": options,
                 "file_prefix": committer.file_prefix(partition),
             }
 
-        scheduler = self.session.scheduler(logical, f"write {fmt} {w.path}", output_for)
+        scheduler = self.session.scheduler(logical, f"write {fmt} {path}", output_for)
         try:
             accepted = dict(scheduler.run())
             committer.commit(accepted)
@@ -157,6 +186,7 @@ class ConnectPlanner:
             raise
         finally:
             scheduler.cleanup()
+        return True
 
     # ---- AnalyzePlan -------------------------------------------------------------
 

@@ -224,6 +224,11 @@ class RelationConverter:
         is_all = r.is_all if r.HasField("is_all") else True
         return plan if is_all else self.b.distinct(plan)
 
+    def _catalog(self, r) -> ir.Plan:  # noqa: ANN001 - catalog_pb2.Catalog
+        from sparkless.connect.tables import catalog_relation
+
+        return catalog_relation(self, r)
+
     # ---- results as relations ----------------------------------------------------
 
     def _show_string(self, r: pb.ShowString) -> ir.Plan:

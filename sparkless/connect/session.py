@@ -32,27 +32,21 @@ class Session:
         self.analyzer = Analyzer(self.conf, self.oracle)
         self.builder = PlanBuilder(self.analyzer)
         self.views: dict[str, ir.Plan] = {}
+        self.current_database = "default"
         self.lock = threading.RLock()
         self.closed = False
 
     # ---- catalog -----------------------------------------------------------------
 
     def lookup_table(self, identifier: str) -> ir.Plan:
+        """A temp view, a global temp view or a catalog table (sparkless/catalog.py)."""
+        from sparkless import catalog
+
         parts = split_identifier(identifier)
-        name = parts[-1]
-        key = name if self.conf.case_sensitive else name.lower()
-        if len(parts) == 1 and key in self.views:
-            return ir.Alias(self.views[key], name)
-        shown = ".".join(f"`{p}`" for p in parts)
-        raise AnalysisException(
-            f"The table or view {shown} cannot be found. Verify the spelling and correctness of the "
-            "schema and catalog.\nIf you did not qualify the name with a schema, verify the "
-            "current_schema() output, or qualify the name with the correct schema and catalog.\n"
-            "To tolerate the error on drop use DROP VIEW IF EXISTS or DROP TABLE IF EXISTS.",
-            "TABLE_OR_VIEW_NOT_FOUND",
-            sql_state="42P01",
-            parameters={"relationName": shown},
-        )
+        plan = catalog.lookup(self, parts)
+        if plan is None:
+            raise catalog.not_found(parts)
+        return plan
 
     def create_view(self, name: str, plan: ir.Plan, replace: bool) -> None:
         key = name if self.conf.case_sensitive else name.lower()

@@ -1,0 +1,736 @@
+"""Tables from Connect: saveAsTable / insertInto, ``spark.catalog.*`` (the ``Catalog``
+relation) and SQL DDL/DML (CREATE/DROP TABLE|VIEW|DATABASE, INSERT, USE, SHOW TABLES).
+
+The metadata lives in sparkless/catalog.py; data is written through the planner's
+atomic file writer (``ConnectPlanner.write_files``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import sqlglot
+from pyspark.sql.connect.proto import catalog_pb2 as cpb
+from pyspark.sql.connect.proto import commands_pb2 as cmdpb
+from pyspark.sql.connect.proto import relations_pb2 as rpb
+from pyspark.sql.types import StructField, StructType
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from sparkless import catalog as C
+from sparkless.connect.expressions import split_identifier
+from sparkless.errors import AnalysisException, unsupported
+from sparkless.plan import ir
+from sparkless.plan.analyzer import Analyzer, cast_sql
+from sparkless.plan.types import duckdb_type_sql, parse_ddl
+
+if TYPE_CHECKING:
+    from sparkless.connect.planner import ConnectPlanner
+    from sparkless.connect.relations import RelationConverter
+    from sparkless.connect.session import Session
+
+_MODES = {
+    cmdpb.WriteOperation.SAVE_MODE_UNSPECIFIED: "error",
+    cmdpb.WriteOperation.SAVE_MODE_ERROR_IF_EXISTS: "error",
+    cmdpb.WriteOperation.SAVE_MODE_OVERWRITE: "overwrite",
+    cmdpb.WriteOperation.SAVE_MODE_APPEND: "append",
+    cmdpb.WriteOperation.SAVE_MODE_IGNORE: "ignore",
+}
+
+
+# ---- writing tables --------------------------------------------------------------------
+
+
+def write_table(planner: ConnectPlanner, w: cmdpb.WriteOperation) -> None:
+    session = planner.session
+    parts = split_identifier(w.table.table_name)
+    with session.lock:
+        logical = planner.relations.convert(w.input)
+    mode = _MODES[w.mode]
+    if w.table.save_method == cmdpb.WriteOperation.SaveTable.TABLE_SAVE_METHOD_INSERT_INTO:
+        meta = _existing(session, parts)
+        insert(planner, meta, logical, overwrite=mode == "overwrite")
+        return
+    save_as_table(
+        planner,
+        parts,
+        logical,
+        (w.source or "").lower() or None,
+        mode,
+        list(w.partitioning_columns),
+        dict(w.options),
+    )
+
+
+def _existing(session: Session, parts: list[str]) -> C.TableMeta:
+    n = C.resolve_name(session, parts, views=False)
+    cat = C.catalog_of(session.engine)
+    meta = cat.get(n.db, n.name) if n.kind == "table" else None
+    if meta is None:
+        raise C.not_found(parts)
+    return meta
+
+
+def save_as_table(
+    planner: ConnectPlanner,
+    parts: list[str],
+    logical: ir.Plan,
+    fmt: str | None,
+    mode: str,
+    partition_by: list[str],
+    options: dict[str, str],
+    location: str | None = None,
+) -> None:
+    session = planner.session
+    cat = C.catalog_of(session.engine)
+    n = C.resolve_name(session, parts, views=False)
+    if n.kind != "table":
+        raise unsupported("Saving a table in the global_temp database")
+    cat.check_db(n.db)
+    with cat.lock:
+        meta = cat.get(n.db, n.name)
+        if meta is not None:
+            if mode == "error":
+                raise C.already_exists([C.CATALOG, n.db, n.name])
+            if mode == "ignore":
+                return
+            if mode == "append":
+                insert(planner, meta, _by_name(logical, meta), overwrite=False)
+                return
+            cat.drop(meta)
+        fmt = fmt or session.conf.get("spark.sql.sources.default") or "parquet"
+        if partition_by:
+            keys = {p.lower() for p in partition_by}
+            cols = [a for a in logical.output if a.name.lower() not in keys]
+            cols += [a for p in partition_by for a in logical.output if a.name.lower() == p.lower()]
+            logical = ir.Project(logical, [ir.NamedExpr(Analyzer._ref(a), a) for a in cols])
+        target = location or str(cat.table_dir(n.db, n.name))
+        meta = C.TableMeta(
+            n.db,
+            n.name,
+            fmt,
+            _nullable(logical.schema()),
+            target,
+            list(partition_by),
+            options,
+            managed=location is None,
+        )
+        planner.write_files(logical, target, fmt, "overwrite", partition_by, options)
+        cat.save(meta)
+
+
+def _nullable(schema: StructType) -> StructType:
+    """Tables of files read back nullable (Spark's ``asNullable`` for data source tables)."""
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
+
+
+def _arity_error(meta: C.TableMeta, data: list[str], reason: str) -> AnalysisException:
+    return AnalysisException(
+        f"Cannot write to {C.quoted(C.CATALOG, meta.db, meta.name)}, the reason is {reason} data "
+        f"columns:\nTable columns: {', '.join(f'`{f.name}`' for f in meta.schema.fields)}.\n"
+        f"Data columns: {', '.join(f'`{n}`' for n in data)}.",
+        "INSERT_COLUMN_ARITY_MISMATCH." + reason.upper().replace(" ", "_") + "_DATA_COLUMNS",
+        sql_state="21S01",
+    )
+
+
+def _by_name(logical: ir.Plan, meta: C.TableMeta) -> ir.Plan:
+    by_name = {a.name.lower(): a for a in logical.output}
+    cols = []
+    for f in meta.schema.fields:
+        a = by_name.get(f.name.lower())
+        if a is None:
+            raise _arity_error(meta, [x.name for x in logical.output], "not enough")
+        cols.append(a)
+    return ir.Project(logical, [ir.NamedExpr(Analyzer._ref(a), a) for a in cols])
+
+
+def insert(planner: ConnectPlanner, meta: C.TableMeta, logical: ir.Plan, overwrite: bool) -> None:
+    """INSERT INTO / insertInto: by position, cast to the table's column types."""
+    if meta.view_text is not None:
+        raise AnalysisException(
+            f"{C.quoted(C.CATALOG, meta.db, meta.name)} is a view; INSERT INTO a view is not allowed.",
+            "EXPECT_TABLE_NOT_VIEW.NO_ALTERNATIVE",
+        )
+    fields = meta.schema.fields
+    if len(logical.output) != len(fields):
+        reason = "too many" if len(logical.output) > len(fields) else "not enough"
+        raise _arity_error(meta, [a.name for a in logical.output], reason)
+    exprs = []
+    for a, f in zip(logical.output, fields):
+        e: exp.Expression = Analyzer._ref(a)
+        if duckdb_type_sql(a.dtype) != duckdb_type_sql(f.dataType):
+            e = cast_sql(e, f.dataType)
+        exprs.append(ir.NamedExpr(e, ir.Attribute(f.name, f.dataType, True)))
+    plan = ir.Project(logical, exprs)
+    cat = C.catalog_of(planner.session.engine)
+    with cat.lock:
+        planner.write_files(
+            plan,
+            meta.location,
+            meta.fmt,
+            "overwrite" if overwrite else "append",
+            meta.partition_by,
+            meta.options,
+        )
+        if meta.managed:
+            cat.save(meta)  # an overwrite replaced the directory, metadata file included
+
+
+def create_empty_table(
+    session: Session,
+    parts: list[str],
+    schema: StructType | None,
+    fmt: str,
+    partition_by: list[str],
+    options: dict[str, str],
+    location: str | None,
+    if_not_exists: bool = False,
+    replace: bool = False,
+    comment: str | None = None,
+) -> None:
+    cat = C.catalog_of(session.engine)
+    n = C.resolve_name(session, parts, views=False)
+    cat.check_db(n.db)
+    with cat.lock:
+        meta = cat.get(n.db, n.name)
+        if meta is not None:
+            if if_not_exists:
+                return
+            if not replace:
+                raise C.already_exists([C.CATALOG, n.db, n.name])
+            cat.drop(meta)
+        if schema is None or not schema.fields:
+            if location is None:
+                raise AnalysisException(
+                    f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
+                    "UNABLE_TO_INFER_SCHEMA",
+                )
+            from sparkless.plan import sources
+
+            schema = sources.read(fmt, [location], options, None, session.oracle.con).schema()
+        if partition_by:  # partition columns come last in a table's schema, as in Spark
+            keys = [p.lower() for p in partition_by]
+            fields = [f for f in schema.fields if f.name.lower() not in keys]
+            fields += [f for k in keys for f in schema.fields if f.name.lower() == k]
+            schema = StructType(fields)
+        meta = C.TableMeta(
+            n.db,
+            n.name,
+            fmt,
+            _nullable(schema),
+            location or str(cat.table_dir(n.db, n.name)),
+            partition_by,
+            options,
+            managed=location is None,
+            comment=comment,
+        )
+        cat.save(meta)
+
+
+def drop_table(session: Session, parts: list[str], if_exists: bool, view: bool = False) -> bool:
+    cat = C.catalog_of(session.engine)
+    n = C.resolve_name(session, parts)
+    if n.kind == "temp":
+        return C.drop_temp_view(session, n.name)
+    if n.kind == "global":
+        if C.drop_global_view(session, n.name) or if_exists:
+            return True
+        raise C.not_found(parts)
+    meta = cat.get(n.db, n.name) if cat.database_exists(n.db) else None
+    if meta is None:
+        if if_exists:
+            return False
+        raise C.not_found(parts)
+    if view and meta.view_text is None:
+        raise AnalysisException(
+            f"{C.quoted(C.CATALOG, n.db, n.name)} is a table. 'DROP VIEW' expects a view. "
+            "Please use DROP TABLE instead.",
+            "EXPECT_VIEW_NOT_TABLE.USE_ALTER_TABLE",
+        )
+    cat.drop(meta)
+    return True
+
+
+# ---- spark.catalog.* -----------------------------------------------------------------
+
+_TABLE_FIELDS = [
+    ("name", pa.string()),
+    ("catalog", pa.string()),
+    ("namespace", pa.list_(pa.string())),
+    ("description", pa.string()),
+    ("tableType", pa.string()),
+    ("isTemporary", pa.bool_()),
+]
+
+
+def _rows(fields: list[tuple], rows: list[tuple]) -> pa.Table:
+    """(name, type[, nullable]) fields and row tuples as an Arrow table."""
+    schema = pa.schema([pa.field(*f) for f in fields])
+    return pa.Table.from_pylist([dict(zip(schema.names, r)) for r in rows], schema=schema)
+
+
+def _one(name: str, value, typ: pa.DataType) -> pa.Table:  # noqa: ANN001
+    return _rows([(name, typ)], [(value,)])
+
+
+def _table_rows(
+    session: Session, db: str | None, pattern: str | None, views_only: bool = False
+) -> list[tuple]:
+    cat = C.catalog_of(session.engine)
+    db = (db or C.current_db(session)).lower()
+    rows = []
+    if db == C.GLOBAL_TEMP:
+        for name in sorted(cat.global_views):
+            if C.matches(name, pattern):
+                rows.append((name, None, [C.GLOBAL_TEMP], None, "TEMPORARY", True))
+    else:
+        cat.check_db(db)
+        for m in cat.tables(db):
+            if views_only and m.view_text is None:
+                continue
+            if C.matches(m.name, pattern):
+                rows.append((m.name, C.CATALOG, [db], m.comment, m.table_type, False))
+    for name in sorted(session.views):
+        if C.matches(name, pattern):
+            rows.append((name, None, [], None, "TEMPORARY", True))
+    return rows
+
+
+def _get_table(session: Session, parts: list[str]) -> tuple:
+    cat = C.catalog_of(session.engine)
+    n = C.resolve_name(session, parts)
+    if n.kind == "temp":
+        return (n.name, None, [], None, "TEMPORARY", True)
+    if n.kind == "global":
+        if C.view_key(session, n.name) not in cat.global_views:
+            raise C.not_found(parts)
+        return (n.name, None, [C.GLOBAL_TEMP], None, "TEMPORARY", True)
+    meta = cat.get(n.db, n.name) if cat.database_exists(n.db) else None
+    if meta is None:
+        raise C.not_found(parts)
+    return (meta.name, C.CATALOG, [meta.db], meta.comment, meta.table_type, False)
+
+
+def _parts(name: str, db: str | None) -> list[str]:
+    parts = split_identifier(name)
+    return [db, *parts] if db else parts
+
+
+def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
+    session = conv.session
+    cat = C.catalog_of(session.engine)
+    kind = r.WhichOneof("cat_type")
+    m = getattr(r, kind)
+    b = conv.b
+
+    def result(table: pa.Table) -> ir.Plan:
+        return b.local(table, None)
+
+    def empty() -> ir.Plan:
+        return b.local(pa.table({}), StructType([]))
+
+    def opt(f: str):  # noqa: ANN202
+        return getattr(m, f) if m.HasField(f) else None
+
+    if kind == "current_database":
+        return result(_one("current_database()", C.current_db(session), pa.string()))
+    if kind == "set_current_database":
+        cat.check_db(m.db_name.lower())
+        session.current_database = m.db_name.lower()
+        return empty()
+    if kind == "current_catalog":
+        return result(_one("current_catalog()", C.CATALOG, pa.string()))
+    if kind == "set_current_catalog":
+        if m.catalog_name != C.CATALOG:
+            raise AnalysisException(
+                f"Catalog '{m.catalog_name}' plugin class not found: spark.sql.catalog."
+                f"{m.catalog_name} is not defined",
+                "CATALOG_NOT_FOUND",
+            )
+        return empty()
+    if kind == "list_catalogs":
+        rows = [(C.CATALOG, None)] if C.matches(C.CATALOG, opt("pattern")) else []
+        return result(_rows([("name", pa.string()), ("description", pa.string())], rows))
+    db_fields = [
+        ("name", pa.string()),
+        ("catalog", pa.string()),
+        ("description", pa.string()),
+        ("locationUri", pa.string()),
+    ]
+    if kind == "list_databases":
+        rows = [
+            (d, C.CATALOG, "default database" if d == C.DEFAULT_DB else "", cat.location_uri(d))
+            for d in cat.databases()
+            if C.matches(d, opt("pattern"))
+        ]
+        return result(_rows(db_fields, rows))
+    if kind == "get_database":
+        d = split_identifier(m.db_name)[-1].lower()
+        cat.check_db(d)
+        desc = "default database" if d == C.DEFAULT_DB else ""
+        return result(_rows(db_fields, [(d, C.CATALOG, desc, cat.location_uri(d))]))
+    if kind == "database_exists":
+        return result(_one("value", cat.database_exists(m.db_name), pa.bool_()))
+    if kind == "create_database":
+        cat.create_database(m.db_name, m.if_not_exists)
+        return empty()
+    if kind == "drop_database":
+        cat.drop_database(m.db_name, m.if_exists, m.cascade)
+        return empty()
+    if kind in ("list_tables", "list_views"):
+        rows = _table_rows(session, opt("db_name"), opt("pattern"), views_only=kind == "list_views")
+        return result(_rows(_TABLE_FIELDS, rows))
+    if kind == "get_table":
+        return result(
+            _rows(_TABLE_FIELDS, [_get_table(session, _parts(m.table_name, opt("db_name")))])
+        )
+    if kind == "table_exists":
+        return result(
+            _one("value", C.exists(session, _parts(m.table_name, opt("db_name"))), pa.bool_())
+        )
+    if kind == "list_columns":
+        return result(_columns(session, _parts(m.table_name, opt("db_name"))))
+    if kind == "drop_temp_view":
+        return result(_one("value", C.drop_temp_view(session, m.view_name), pa.bool_()))
+    if kind == "drop_global_temp_view":
+        return result(_one("value", C.drop_global_view(session, m.view_name), pa.bool_()))
+    if kind in ("create_table", "create_external_table"):
+        parts = split_identifier(m.table_name)
+        schema = None
+        if m.HasField("schema"):
+            from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+
+            schema = proto_schema_to_pyspark_data_type(m.schema)
+        fmt = (opt("source") or session.conf.get("spark.sql.sources.default") or "parquet").lower()
+        options = dict(m.options)
+        path = opt("path") or options.pop("path", None)
+        comment = opt("description") if kind == "create_table" else None
+        create_empty_table(session, parts, schema, fmt, [], options, path, comment=comment)
+        return C.lookup(session, parts)
+    if kind in ("drop_table", "drop_view"):
+        name = m.table_name if kind == "drop_table" else m.view_name
+        drop_table(session, split_identifier(name), m.if_exists, view=kind == "drop_view")
+        return empty()
+    if kind in ("is_cached", "cache_table", "uncache_table", "clear_cache"):
+        from sparkless.connect.cache import catalog_cache
+
+        return catalog_cache(conv, kind, m)
+    if kind in ("refresh_table", "recover_partitions", "analyze_table"):
+        parts = split_identifier(m.table_name)
+        if C.lookup(session, parts) is None:
+            raise C.not_found(parts)
+        return empty()
+    if kind == "refresh_by_path":
+        return empty()
+    if kind == "truncate_table":
+        truncate(_existing(session, split_identifier(m.table_name)))
+        return empty()
+    if kind == "get_table_properties":
+        meta = _existing(session, split_identifier(m.table_name))
+        return result(
+            _rows([("key", pa.string()), ("value", pa.string())], sorted(meta.properties.items()))
+        )
+    if kind == "list_partitions":
+        meta = _existing(session, split_identifier(m.table_name))
+        rows = sorted(
+            {
+                (os.path.relpath(root, meta.location),)
+                for root, _, files in os.walk(meta.location)
+                if root != meta.location and any(not f.startswith((".", "_")) for f in files)
+            }
+        )
+        return result(_rows([("partition", pa.string())], rows))
+    raise unsupported(f"spark.catalog operation '{kind}'")
+
+
+def _columns(session: Session, parts: list[str]) -> pa.Table:
+    plan = C.lookup(session, parts)
+    if plan is None:
+        raise C.not_found(parts)
+    n = C.resolve_name(session, parts)
+    pcols: set[str] = set()
+    if n.kind == "table":
+        meta = C.catalog_of(session.engine).get(n.db, n.name)
+        pcols = {p.lower() for p in meta.partition_by} if meta else set()
+    fields = [
+        ("name", pa.string()),
+        ("description", pa.string()),
+        ("dataType", pa.string()),
+        ("nullable", pa.bool_()),
+        ("isPartition", pa.bool_()),
+        ("isBucket", pa.bool_()),
+        ("isCluster", pa.bool_()),
+    ]
+    rows = [
+        (f.name, None, f.dataType.simpleString(), f.nullable, f.name.lower() in pcols, False, False)
+        for f in plan.schema().fields
+    ]
+    return _rows(fields, rows)
+
+
+def truncate(meta: C.TableMeta) -> None:
+    import shutil
+
+    for entry in os.listdir(meta.location):
+        if entry == C.META:
+            continue
+        path = os.path.join(meta.location, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
+# ---- SQL statements ------------------------------------------------------------------
+
+
+def _table_parts(node: exp.Expression) -> list[str]:
+    if isinstance(node, exp.Schema):
+        node = node.this
+    return [p.name for p in node.parts]
+
+
+def _props(stmt: exp.Create) -> dict:
+    out: dict = {"partition_by": [], "options": {}}
+    props = stmt.args.get("properties")
+    for p in props.expressions if props is not None else []:
+        if isinstance(p, exp.FileFormatProperty):
+            out["fmt"] = (
+                p.this.name.lower() if isinstance(p.this, exp.Expression) else str(p.this).lower()
+            )
+        elif isinstance(p, exp.LocationProperty):
+            out["location"] = p.this.name
+        elif isinstance(p, exp.PartitionedByProperty):
+            node = p.this
+            items = node.expressions if isinstance(node, (exp.Schema, exp.Tuple)) else [node]
+            out["partition_by"] = [i.name for i in items]
+        elif isinstance(p, exp.TemporaryProperty):
+            out["temporary"] = True
+        elif isinstance(p, exp.GlobalProperty):
+            out["global"] = True
+        elif isinstance(p, exp.SchemaCommentProperty):
+            out["comment"] = p.this.name
+        elif type(p) is exp.Property and p.name:
+            value = p.args.get("value")
+            out["options"][p.name] = value.name if value is not None else ""
+    return out
+
+
+def _local(table: pa.Table) -> rpb.Relation:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return rpb.Relation(local_relation=rpb.LocalRelation(data=sink.getvalue().to_pybytes()))
+
+
+def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
+    """Run a DDL/DML statement; the relation to answer with, or None if not one of ours."""
+    import logging
+
+    level = logging.getLogger("sqlglot").level
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    try:
+        stmts = [s for s in sqlglot.parse(text, read="spark") if s is not None]
+    except ParseError:
+        return None
+    finally:
+        logging.getLogger("sqlglot").setLevel(level)
+    if len(stmts) != 1:
+        return None
+    stmt = stmts[0]
+    session = planner.session
+    empty = rpb.Relation(local_relation=rpb.LocalRelation())
+    if isinstance(stmt, exp.Create):
+        kind = (stmt.kind or "").upper()
+        if kind == "TABLE":
+            _create_table(planner, stmt)
+        elif kind == "VIEW":
+            _create_view(planner, stmt)
+        elif kind in ("DATABASE", "SCHEMA"):
+            C.catalog_of(session.engine).create_database(
+                stmt.this.name, bool(stmt.args.get("exists"))
+            )
+        else:
+            return None
+        return empty
+    if isinstance(stmt, exp.Drop):
+        kind = (stmt.kind or "").upper()
+        tables = stmt.args.get("tables") or [stmt.this]
+        if kind in ("TABLE", "VIEW"):
+            for t in tables:
+                drop_table(
+                    session, _table_parts(t), bool(stmt.args.get("exists")), view=kind == "VIEW"
+                )
+        elif kind in ("DATABASE", "SCHEMA"):
+            C.catalog_of(session.engine).drop_database(
+                tables[0].name, bool(stmt.args.get("exists")), bool(stmt.args.get("cascade"))
+            )
+        else:
+            return None
+        return empty
+    if isinstance(stmt, exp.Insert):
+        _insert(planner, stmt)
+        return empty
+    if isinstance(stmt, exp.Use):
+        db = stmt.this.name.lower()
+        C.catalog_of(session.engine).check_db(db)
+        session.current_database = db
+        return empty
+    if isinstance(stmt, exp.TruncateTable):
+        for t in stmt.expressions:
+            truncate(_existing(session, _table_parts(t)))
+        return empty
+    if isinstance(stmt, exp.Command) and stmt.name.upper() == "SHOW":
+        return _show_tables(session, str(stmt.expression.name).split())
+    return None
+
+
+def _show_tables(session: Session, words: list[str]) -> rpb.Relation | None:
+    if not words or words[0].upper() != "TABLES":
+        return None
+    db, pattern = None, None
+    rest = words[1:]
+    if len(rest) >= 2 and rest[0].upper() in ("IN", "FROM"):
+        db, rest = rest[1].strip("`"), rest[2:]
+    if rest and rest[0].upper() == "LIKE":
+        rest = rest[1:]
+    if rest:
+        pattern = rest[0].strip("'\"")
+    rows = _table_rows(session, db, pattern)
+    table = _rows(
+        [
+            ("namespace", pa.string(), False),
+            ("tableName", pa.string(), False),
+            ("isTemporary", pa.bool_(), False),
+        ],
+        [(r[2][0] if r[2] else "", r[0], r[5]) for r in rows],
+    )
+    return _local(table)
+
+
+def _create_table(planner: ConnectPlanner, stmt: exp.Create) -> None:
+    from sparkless.plan.sql import SqlPlanner
+
+    session = planner.session
+    parts = _table_parts(stmt.this)
+    props = _props(stmt)
+    fmt = props.get("fmt") or "parquet"
+    if fmt in ("delta", "hive", "iceberg"):
+        raise unsupported(f"Tables of format '{fmt}'")
+    query = stmt.expression
+    if query is not None:
+        n = C.resolve_name(session, parts, views=False)
+        if stmt.args.get("exists") and C.catalog_of(session.engine).get(n.db, n.name) is not None:
+            return
+        with session.lock:
+            logical = SqlPlanner(session).plan(query)
+        mode = "overwrite" if stmt.args.get("replace") else "error"
+        save_as_table(
+            planner,
+            parts,
+            logical,
+            fmt,
+            mode,
+            props["partition_by"],
+            props["options"],
+            props.get("location"),
+        )
+        return
+    schema = None
+    if isinstance(stmt.this, exp.Schema) and stmt.this.expressions:
+        ddl = ", ".join(
+            f"`{c.name}` {c.args['kind'].sql('spark')}"
+            for c in stmt.this.expressions
+            if isinstance(c, exp.ColumnDef)
+        )
+        schema = parse_ddl(ddl)
+    create_empty_table(
+        session,
+        parts,
+        schema,
+        fmt,
+        props["partition_by"],
+        props["options"],
+        props.get("location"),
+        if_not_exists=bool(stmt.args.get("exists")),
+        replace=bool(stmt.args.get("replace")),
+        comment=props.get("comment"),
+    )
+
+
+def _create_view(planner: ConnectPlanner, stmt: exp.Create) -> None:
+    from sparkless.plan.sql import SqlPlanner
+
+    session = planner.session
+    props = _props(stmt)
+    parts = _table_parts(stmt.this)
+    replace = bool(stmt.args.get("replace"))
+    with session.lock:
+        plan = SqlPlanner(session).plan(stmt.expression)
+    if isinstance(stmt.this, exp.Schema) and stmt.this.expressions:
+        plan = session.builder.to_df(plan, [c.name for c in stmt.this.expressions])
+    if props.get("global"):
+        C.create_global_view(session, parts[-1], plan, replace)
+        return
+    if props.get("temporary"):
+        session.create_view(parts[-1], plan, replace)
+        return
+    cat = C.catalog_of(session.engine)
+    n = C.resolve_name(session, parts, views=False)
+    cat.check_db(n.db)
+    with cat.lock:
+        old = cat.get(n.db, n.name)
+        if old is not None:
+            if stmt.args.get("exists"):
+                return
+            if not replace or old.view_text is None:
+                raise C.already_exists([C.CATALOG, n.db, n.name])
+        cat.save(
+            C.TableMeta(
+                n.db,
+                n.name,
+                "view",
+                _nullable(plan.schema()),
+                "",
+                view_text=stmt.expression.sql("spark"),
+            )
+        )
+
+
+def _insert(planner: ConnectPlanner, stmt: exp.Insert) -> None:
+    from sparkless.plan.sql import SqlPlanner
+
+    session = planner.session
+    target = stmt.this
+    columns = None
+    if isinstance(target, exp.Schema):
+        columns = [c.name for c in target.expressions]
+        target = target.this
+    meta = _existing(session, _table_parts(target))
+    query = stmt.expression
+    with session.lock:
+        if isinstance(query, exp.Values):
+            logical = _values(session, query)
+        else:
+            logical = SqlPlanner(session).plan(query)
+    if columns is not None:
+        logical = _by_name(session.builder.to_df(logical, columns), meta)
+    insert(planner, meta, logical, overwrite=bool(stmt.args.get("overwrite")))
+
+
+def _values(session: Session, values: exp.Values) -> ir.Plan:
+    """``VALUES (..), (..)`` as a union of one-row projections."""
+    b = session.builder
+    plan = None
+    for row in values.expressions:
+        items = row.expressions if isinstance(row, exp.Tuple) else [row]
+        one = b.local(pa.table({"__one": [1]}), None)
+        p = b.project(one, [exp.alias_(e.copy(), f"col{i + 1}") for i, e in enumerate(items)])
+        plan = p if plan is None else b.union(plan, p)
+    return plan
+
+
+__all__ = ["write_table", "catalog_relation", "run_statement", "insert", "save_as_table"]
