@@ -22,6 +22,7 @@ from sparkless.physical.aggregation import TwoPhase
 from sparkless.physical.aggregation import split as split_aggregate
 from sparkless.physical.estimate import estimate_size
 from sparkless.plan import ir
+from sparkless.plan.optimizer import optimize
 from sparkless.plan.type_oracle import TypeOracle
 from sparkless.plan.types import arrow_type_of, duckdb_type_sql, spark_type_from_duckdb
 
@@ -153,7 +154,7 @@ class PhysicalPlanner:
         self._shuffle_ids = itertools.count()
 
     def plan(self, root: ir.Plan) -> PhysicalPlan:
-        parts = self.compile(root)
+        parts = self.compile(optimize(root))
         return PhysicalPlan(parts, root.output, self.shuffles, self.blocks)
 
     def _name(self) -> str:

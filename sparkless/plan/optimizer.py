@@ -1,0 +1,278 @@
+"""Logical rewrites before physical planning: the rules of Spark's optimizer that matter
+most without statistics.
+
+* **Predicate pushdown** (PushDownPredicates): filter conjuncts move below projections,
+  aliases, unions, sorts, distinct and grouping keys, and into the sides of joins they
+  concern, so each stage filters its input before it shuffles (and DuckDB then pushes
+  them into the Parquet scan of the fragment).
+* **Join conditions from WHERE** (a comma join ``FROM a, b WHERE a.x = b.y``): a conjunct
+  over both sides of an inner/cross join becomes part of its condition, giving the
+  physical planner equi-keys to hash on instead of a cross product.
+* **Join reordering** (ReorderJoin): a chain of inner joins is rebuilt left-deep so that
+  each next relation joins by a condition whenever one exists, keeping the FROM order
+  otherwise.
+
+Every rule keeps attribute ids and the plan's output columns (order included).
+Node types the rules do not know are left as they are (a filter above them stays there).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlglot import exp
+
+from sparkless.plan import ir
+
+NON_DETERMINISTIC = (exp.Rand, exp.Randn, exp.Window, exp.AggFunc)
+NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid", "nextval", "shuffle"}
+
+
+def optimize(plan: ir.Plan) -> ir.Plan:
+    plan = _pushdown(plan)
+    plan = _reorder(plan)
+    return _pushdown(plan)
+
+
+# ---- expression helpers --------------------------------------------------------------
+
+
+def refs(e: exp.Expression) -> set[str]:
+    """The ``_c<id>`` columns an expression reads."""
+    return {c.name for c in e.find_all(exp.Column)}
+
+
+def conjuncts(e: exp.Expression | None) -> list[exp.Expression]:
+    if e is None:
+        return []
+    if isinstance(e, exp.And):
+        return [c for part in e.flatten() for c in conjuncts(part)]
+    if isinstance(e, exp.Paren) and isinstance(e.this, exp.And):
+        return conjuncts(e.this)
+    return [e]
+
+
+def conjoin(parts: list[exp.Expression]) -> exp.Expression | None:
+    out: exp.Expression | None = None
+    for p in parts:
+        p = exp.paren(p) if isinstance(p, exp.Or) else p
+        out = p if out is None else exp.And(this=out, expression=p)
+    return out
+
+
+def substitute(e: exp.Expression, mapping: dict[str, exp.Expression]) -> exp.Expression:
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.name in mapping:
+            return mapping[node.name].copy()
+        return node
+
+    return e.copy().transform(swap)
+
+
+def cols_of(plan: ir.Plan) -> set[str]:
+    return {a.col for a in plan.output}
+
+
+def _deterministic(e: exp.Expression) -> bool:
+    """Safe to evaluate on other rows or more often: no randomness, windows, aggregates,
+    subqueries or user code (nodes marked ``meta["nondeterministic"]``)."""
+    for n in e.walk():
+        if isinstance(n, (*NON_DETERMINISTIC, exp.Subquery)) or n.meta.get("nondeterministic"):
+            return False
+        if isinstance(n, exp.Anonymous) and str(n.this).lower() in NON_DETERMINISTIC_CALLS:
+            return False
+    return True
+
+
+def _with_children(p: ir.Plan, children: list[ir.Plan]) -> ir.Plan:
+    if all(a is b for a, b in zip(p.children, children)):
+        return p
+    if isinstance(p, ir.Unary):
+        return dataclasses.replace(p, child=children[0])
+    if isinstance(p, ir.Join):
+        return dataclasses.replace(p, left=children[0], right=children[1])
+    if isinstance(p, ir.Union):
+        return dataclasses.replace(p, inputs=list(children))
+    return p
+
+
+def _filter(plan: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
+    cond = conjoin(conds)
+    return plan if cond is None else ir.Filter(plan, cond)
+
+
+# ---- predicate pushdown --------------------------------------------------------------
+
+
+def _pushdown(p: ir.Plan) -> ir.Plan:
+    if isinstance(p, ir.Filter):
+        return _push(_pushdown(p.child), conjuncts(p.condition))
+    if isinstance(p, ir.Join):
+        return _push_join(p, [], optimised=False)
+    if not isinstance(p, (ir.Unary, ir.Union)):
+        return p
+    return _with_children(p, [_pushdown(c) for c in p.children])
+
+
+def _push(p: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
+    """``p`` (already optimised) filtered by ``conds``, the conjuncts placed as low as they go."""
+    if not conds:
+        return p
+    if isinstance(p, ir.Filter):
+        return _push(p.child, conjuncts(p.condition) + conds)
+    if isinstance(p, (ir.Alias, ir.Tagged, ir.Sort, ir.Repartition)) or (
+        isinstance(p, ir.Distinct) and p.keys is None
+    ):
+        return _with_children(p, [_push(p.child, conds)])
+    if isinstance(p, ir.Project):
+        return _push_project(p, conds)
+    if isinstance(p, ir.Aggregate):
+        return _push_aggregate(p, conds)
+    if isinstance(p, ir.Union):
+        return _push_union(p, conds)
+    if isinstance(p, ir.Join):
+        return _push_join(p, conds, optimised=True)
+    return _filter(p, conds)
+
+
+def _push_project(p: ir.Project, conds: list[exp.Expression]) -> ir.Plan:
+    mapping = {n.attr.col: n.expr for n in p.exprs}
+    down, keep = [], []
+    for c in conds:
+        used = [mapping[r] for r in refs(c) if r in mapping]
+        if _deterministic(c) and all(_deterministic(e) for e in used):
+            down.append(substitute(c, mapping))
+        else:
+            keep.append(c)
+    if not down:
+        return _filter(p, keep)
+    return _filter(dataclasses.replace(p, child=_push(p.child, down)), keep)
+
+
+def _push_aggregate(p: ir.Aggregate, conds: list[exp.Expression]) -> ir.Plan:
+    """Conjuncts over grouping columns only filter the groups' rows before grouping."""
+    key_sql = {k.sql("duckdb") for k in p.keys}
+    mapping = {
+        n.attr.col: n.expr
+        for n in p.aggs
+        if n.expr.sql("duckdb") in key_sql and _deterministic(n.expr)
+    }
+    down, keep = [], []
+    for c in conds:
+        r = refs(c)
+        if p.keys and r and r <= set(mapping) and _deterministic(c):
+            down.append(substitute(c, mapping))
+        else:
+            keep.append(c)
+    if not down:
+        return _filter(p, keep)
+    return _filter(dataclasses.replace(p, child=_push(p.child, down)), keep)
+
+
+def _push_union(p: ir.Union, conds: list[exp.Expression]) -> ir.Plan:
+    if not all(_deterministic(c) for c in conds):
+        return _filter(p, conds)
+    inputs = []
+    for child in p.inputs:
+        mapping = {u.col: exp.column(c.col) for u, c in zip(p.attrs, child.output)}
+        inputs.append(_push(child, [substitute(c, mapping) for c in conds]))
+    return dataclasses.replace(p, inputs=inputs)
+
+
+def _push_join(p: ir.Join, conds: list[exp.Expression], optimised: bool) -> ir.Plan:
+    """Place WHERE conjuncts and the join's own single-side conjuncts (Spark's
+    PushPredicateThroughJoin: only where the join type keeps the meaning)."""
+    lcols, rcols = cols_of(p.left), cols_of(p.right)
+    how = p.how
+    left_down: list[exp.Expression] = []
+    right_down: list[exp.Expression] = []
+    join_conds = conjuncts(p.condition)
+    above: list[exp.Expression] = []
+    for c in conds:
+        r = refs(c)
+        if r and r <= lcols and how in ("inner", "cross", "left", "left_semi", "left_anti"):
+            left_down.append(c)
+        elif r and r <= rcols and how in ("inner", "cross", "right"):
+            right_down.append(c)
+        elif how in ("inner", "cross") and _deterministic(c):
+            join_conds.append(c)
+        else:
+            above.append(c)
+    kept: list[exp.Expression] = []
+    for c in join_conds:
+        r = refs(c)
+        if not _deterministic(c):
+            kept.append(c)
+        elif r and r <= lcols and how in ("inner", "cross", "right", "left_semi"):
+            left_down.append(c)
+        elif r and r <= rcols and how in ("inner", "cross", "left", "left_semi", "left_anti"):
+            right_down.append(c)
+        else:
+            kept.append(c)
+    left = p.left if optimised else _pushdown(p.left)
+    right = p.right if optimised else _pushdown(p.right)
+    left, right = _push(left, left_down), _push(right, right_down)
+    cond = conjoin(kept)
+    if how == "cross" and cond is not None:
+        how = "inner"
+    if how == "inner" and cond is None:
+        how = "cross"
+    if how not in ("inner", "cross") and cond is None:
+        cond = exp.true()
+    joined = ir.Join(left, right, how, cond)
+    return _filter(joined, above)
+
+
+# ---- join reordering -----------------------------------------------------------------
+
+
+def _reorder(p: ir.Plan) -> ir.Plan:
+    if isinstance(p, ir.Join) and p.how in ("inner", "cross"):
+        items, conds = _flatten_inner(p)
+        items = [_reorder(i) for i in items]
+        if len(items) > 2:
+            return _keep_output(p, _greedy_join(items, conds))
+        return ir.Join(items[0], items[1], p.how, p.condition)
+    if not isinstance(p, (ir.Unary, ir.Union, ir.Join)):
+        return p
+    return _with_children(p, [_reorder(c) for c in p.children])
+
+
+def _flatten_inner(p: ir.Plan) -> tuple[list[ir.Plan], list[exp.Expression]]:
+    if isinstance(p, ir.Join) and p.how in ("inner", "cross"):
+        li, lc = _flatten_inner(p.left)
+        ri, rc = _flatten_inner(p.right)
+        return li + ri, lc + rc + conjuncts(p.condition)
+    return [p], []
+
+
+def _greedy_join(items: list[ir.Plan], conds: list[exp.Expression]) -> ir.Plan:
+    """Left-deep, FROM order, but a relation connected by a condition goes before one that
+    would make a cross product."""
+    current = items[0]
+    remaining = list(items[1:])
+    pending = list(conds)
+    while remaining:
+        have = cols_of(current)
+        pick = 0
+        for i, item in enumerate(remaining):
+            theirs = cols_of(item)
+            if any(refs(c) & have and refs(c) & theirs and refs(c) <= have | theirs for c in pending):
+                pick = i
+                break
+        item = remaining.pop(pick)
+        avail = have | cols_of(item)
+        usable = [c for c in pending if refs(c) <= avail]
+        pending = [c for c in pending if not refs(c) <= avail]
+        cond = conjoin(usable)
+        current = ir.Join(current, item, "inner" if cond is not None else "cross", cond)
+    return _filter(current, pending)
+
+
+def _keep_output(original: ir.Plan, rebuilt: ir.Plan) -> ir.Plan:
+    if [a.id for a in rebuilt.output] == [a.id for a in original.output]:
+        return rebuilt
+    by_id = {a.id: a for a in rebuilt.output}
+    return ir.Project(
+        rebuilt, [ir.NamedExpr(exp.column(a.col), by_id[a.id]) for a in original.output]
+    )
