@@ -92,8 +92,10 @@ def _to_python(value: Any, arrow_type: pa.DataType) -> Any:
 
         return Row(**{f.name: _to_python(value.get(f.name), f.type) for f in arrow_type})
     if pa.types.is_map(arrow_type):
-        return {_to_python(k, arrow_type.key_type): _to_python(v, arrow_type.item_type)
-                for k, v in value}
+        return {
+            _to_python(k, arrow_type.key_type): _to_python(v, arrow_type.item_type)
+            for k, v in value
+        }
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
         return [_to_python(v, arrow_type.value_type) for v in value]
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
@@ -151,8 +153,9 @@ def _from_python(value: Any, t: pa.DataType) -> Any:
     if pa.types.is_map(t):
         if not isinstance(value, dict):
             return None
-        return [(_from_python(k, t.key_type), _from_python(v, t.item_type))
-                for k, v in value.items()]
+        return [
+            (_from_python(k, t.key_type), _from_python(v, t.item_type)) for k, v in value.items()
+        ]
     if pa.types.is_struct(t):
         if isinstance(value, dict):
             return {f.name: _from_python(value.get(f.name), f.type) for f in t}
@@ -165,6 +168,14 @@ def _from_python(value: Any, t: pa.DataType) -> Any:
             return {f.name: _from_python(v, f.type) for f, v in zip(t, value, strict=False)}
         return None
     return value
+
+
+def _arrow_results(values: list[Any], t: pa.DataType) -> pa.Array:
+    """An arrow-optimized UDF's results: as Arrow takes them, else cast (``"1"`` → 1)."""
+    try:
+        return pa.array(values, type=t)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return pa.array(values).cast(t)
 
 
 def _pandas_args(arrays: list[pa.Array], tz: str) -> list[Any]:
@@ -235,11 +246,8 @@ def _scalar(spec: Mapping[str, Any], conf: Mapping[str, Any]) -> Callable[..., p
         else:
             cols = [[_to_python(v, a.type) for v in a.to_pylist()] for a in arrays]
             out = [_call(func, name, *row) for row in zip(*cols, strict=True)]
-        if eval_type == 101:  # arrow-optimized: Arrow's conversion of the results
-            try:
-                return pa.array(out, type=t)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-                pass
+        if eval_type == 101:  # arrow-optimized: Arrow converts (and casts) the results
+            return _call(_arrow_results, name, out, t)
         return pa.array([_from_python(v, t) for v in out], type=t)
 
     def pandas_series(*arrays: pa.Array) -> pa.Array:
@@ -279,8 +287,10 @@ def _scalar(spec: Mapping[str, Any], conf: Mapping[str, Any]) -> Callable[..., p
     def grouped_agg(*lists: pa.Array) -> pa.Array:
         out = []
         for i in range(len(lists[0])):
-            groups = [lst[i].values if lst[i].is_valid else pa.array([], lst.type.value_type)
-                      for lst in lists]
+            groups = [
+                lst[i].values if lst[i].is_valid else pa.array([], lst.type.value_type)
+                for lst in lists
+            ]
             if eval_type in (252, 253):
                 out.append(_call(func, name, *groups))
             else:
@@ -291,8 +301,14 @@ def _scalar(spec: Mapping[str, Any], conf: Mapping[str, Any]) -> Callable[..., p
 
     if spec.get("aggregate"):
         return grouped_agg
-    return {100: rows, 101: rows, 200: pandas_series, 204: pandas_iter, 250: arrow_array,
-            251: arrow_iter}[eval_type]
+    return {
+        100: rows,
+        101: rows,
+        200: pandas_series,
+        204: pandas_iter,
+        250: arrow_array,
+        251: arrow_iter,
+    }[eval_type]
 
 
 def _from_pandas_scalars(values: list[Any], t: pa.DataType, tz: str) -> pa.Array:
@@ -301,24 +317,42 @@ def _from_pandas_scalars(values: list[Any], t: pa.DataType, tz: str) -> pa.Array
     return _from_pandas(pd.Series(values, dtype=object if not values else None), t, tz)
 
 
-def register(con: duckdb.DuckDBPyConnection, specs: list[Mapping[str, Any]],
-             conf: Mapping[str, Any]) -> None:
+def with_arity(fn: Callable[..., Any], n: int) -> Callable[..., Any]:
+    """``fn`` taking exactly ``n`` positional parameters: DuckDB counts them (``*args`` is 1)."""
+    params = ", ".join(f"a{i}" for i in range(n))
+    scope: dict[str, Any] = {"fn": fn}
+    exec(f"def call({params}):\n    return fn({params})", scope)  # noqa: S102 - our own text
+    return scope["call"]
+
+
+def register(
+    con: duckdb.DuckDBPyConnection, specs: list[Mapping[str, Any]], conf: Mapping[str, Any]
+) -> None:
     """Make each UDF callable by its ``__pyudf_`` name in this connection's SQL."""
     done = _registered.setdefault(id(con), set())
     _failure.clear()
     for spec in specs:
         if spec["name"] in done:
             continue
-        con.create_function(spec["name"], _scalar(spec, conf), spec["params"], spec["returns"],
-                            type="arrow", null_handling="special", side_effects=True)
+        fn = with_arity(_scalar(spec, conf), len(spec["params"]))
+        con.create_function(
+            spec["name"],
+            fn,
+            spec["params"],
+            spec["returns"],
+            type="arrow",
+            null_handling="special",
+            side_effects=True,
+        )
         done.add(spec["name"])
 
 
 # --------------------------------------------------------------------------- map / group steps
 
 
-def _table_from_output(obj: Any, schema: pa.Schema, names: list[str], tz: str,
-                       user: str) -> pa.Table:
+def _table_from_output(
+    obj: Any, schema: pa.Schema, names: list[str], tz: str, user: str
+) -> pa.Table:
     """A function's output (DataFrame / RecordBatch / Table) as the step's output table."""
     import pandas as pd
 
@@ -330,15 +364,21 @@ def _table_from_output(obj: Any, schema: pa.Schema, names: list[str], tz: str,
     if not isinstance(obj, pd.DataFrame):
         raise UserCodeError(
             "[UDF_RETURN_TYPE] Return type of the user-defined function should be "
-            f"pandas.DataFrame, but is {type(obj).__name__}.", user)
+            f"pandas.DataFrame, but is {type(obj).__name__}.",
+            user,
+        )
     by_name = all(isinstance(c, str) for c in obj.columns) and set(names) <= set(obj.columns)
     if not by_name and len(obj.columns) != len(names):
         raise UserCodeError(
             "[RESULT_COLUMNS_MISMATCH_FOR_PANDAS_UDF] Number of columns of the returned "
             f"pandas.DataFrame doesn't match specified schema. Expected: {len(names)} "
-            f"Actual: {len(obj.columns)}", user)
-    arrays = [_from_pandas(obj[n] if by_name else obj.iloc[:, i], f.type, tz)
-              for i, (n, f) in enumerate(zip(names, schema))]
+            f"Actual: {len(obj.columns)}",
+            user,
+        )
+    arrays = [
+        _from_pandas(obj[n] if by_name else obj.iloc[:, i], f.type, tz)
+        for i, (n, f) in enumerate(zip(names, schema))
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -356,8 +396,9 @@ def _groups(table: pa.Table, nkeys: int) -> dict[tuple, list[int]]:
     return out
 
 
-def run_step(con: duckdb.DuckDBPyConnection, step: Mapping[str, Any],
-             conf: Mapping[str, Any]) -> pa.Table:
+def run_step(
+    con: duckdb.DuckDBPyConnection, step: Mapping[str, Any], conf: Mapping[str, Any]
+) -> pa.Table:
     """One map / grouped-map / cogrouped-map step over this task's partition."""
     func, _ = _load(step["udf"])
     user = step["udf"].get("user_name", "")
@@ -375,15 +416,19 @@ def run_step(con: duckdb.DuckDBPyConnection, step: Mapping[str, Any],
             return t
         import pandas as pd
 
-        return pd.DataFrame({n: _to_pandas(c, tz) for n, c in zip(names, t.columns)}) \
-            if len(set(names)) == len(names) else t.to_pandas()
+        return (
+            pd.DataFrame({n: _to_pandas(c, tz) for n, c in zip(names, t.columns)})
+            if len(set(names)) == len(names)
+            else t.to_pandas()
+        )
 
     results: list[pa.Table] = []
     if step["mode"] == "map":
         (table,) = inputs
         names = step["input_names"][0]
-        batches = table.to_batches(max_chunksize=int(
-            conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") or 10000))
+        batches = table.to_batches(
+            max_chunksize=int(conf.get("spark.sql.execution.arrow.maxRecordsPerBatch") or 10000)
+        )
 
         def feed() -> Iterator[Any]:
             for b in batches:
@@ -409,7 +454,7 @@ def run_step(con: duckdb.DuckDBPyConnection, step: Mapping[str, Any],
             frames = []
             for t, names, g in sides:
                 data = t.select(list(range(t.num_columns - nkeys)))
-                frames.append(frame(data.take(g.get(key, [])), names))
+                frames.append(frame(data.take(pa.array(g.get(key, []), pa.int64())), names))
             args = [key, *frames] if n_params == len(frames) + 1 else frames
             out = _call(func, user, *args)
             results.append(_table_from_output(out, schema, out_names, tz, user))

@@ -321,6 +321,7 @@ def oracle():
         for var in ("SPARK_REMOTE", "SPARK_LOCAL_REMOTE"):
             os.environ.pop(var, None)
         os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the JVM binds and talks on loopback only
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # UDF workers: this venv
         session = (
             SparkSession.builder.master("local[2]")
             .appName("sparkless-e2e-oracle")

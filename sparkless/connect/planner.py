@@ -224,10 +224,8 @@ class ConnectPlanner:
             from sparkless.plan.types import parse_ddl
 
             text = req.ddl_parse.ddl_string
-            try:
-                dt = parse_schema(text) if ("," in text or ":" in text or " " in text.strip()) else parse_ddl(text)
-            except Exception:  # noqa: BLE001
-                dt = parse_ddl(text)
+            # Spark's DataType.fromDDL: a data type (map<string,int> stays a map), else fields.
+            dt = parse_schema(text) if text.strip().startswith("{") else parse_ddl(text)
             resp.ddl_parse.parsed.CopyFrom(pyspark_types_to_proto_types(dt))
         elif kind == "same_semantics":
             a = self.relations.convert(req.same_semantics.target_plan.root)

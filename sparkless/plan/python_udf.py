@@ -53,8 +53,14 @@ SCALAR_ARROW_ITER = 251
 GROUPED_AGG_ARROW = 252
 WINDOW_AGG_ARROW = 253
 
-SCALAR_EVAL_TYPES = {BATCHED, ARROW_BATCHED, SCALAR_PANDAS, SCALAR_PANDAS_ITER, SCALAR_ARROW,
-                     SCALAR_ARROW_ITER}
+SCALAR_EVAL_TYPES = {
+    BATCHED,
+    ARROW_BATCHED,
+    SCALAR_PANDAS,
+    SCALAR_PANDAS_ITER,
+    SCALAR_ARROW,
+    SCALAR_ARROW_ITER,
+}
 AGG_EVAL_TYPES = {GROUPED_AGG_PANDAS, WINDOW_AGG_PANDAS, GROUPED_AGG_ARROW, WINDOW_AGG_ARROW}
 
 NAME_PREFIX = "__pyudf_"
@@ -136,8 +142,7 @@ def resolve(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
     args = list(e.expressions)
     if fn.eval_type not in SCALAR_EVAL_TYPES | AGG_EVAL_TYPES:
         raise AnalysisException(
-            f"Invalid PythonEvalType {fn.eval_type} for a column expression "
-            f"(function {fn.name}).",
+            f"Invalid PythonEvalType {fn.eval_type} for a column expression (function {fn.name}).",
             "INVALID_UDF_EVAL_TYPE",
         )
     agg = fn.eval_type in AGG_EVAL_TYPES
@@ -173,14 +178,18 @@ def resolve(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
     out = exp.Anonymous(this=name, expressions=args)
     out.meta["nullable"] = True
     out.meta["python_udf_resolved"] = spec
+    if not fn.deterministic:
+        out.meta["nondeterministic"] = True  # the optimizer keeps it in place
     return out
 
 
 def fix_window(w: exp.Window) -> exp.Expression:
     """``agg_udf(x) OVER w`` → ``udf(ARRAY_AGG(x) OVER w)``: the window applies to the list."""
     inner = w.this
-    if not (isinstance(inner, exp.Anonymous) and inner.meta.get("python_udf_resolved", {}).get(
-            "aggregate")):
+    if not (
+        isinstance(inner, exp.Anonymous)
+        and inner.meta.get("python_udf_resolved", {}).get("aggregate")
+    ):
         return w
     args = []
     for a in inner.expressions:
@@ -218,8 +227,9 @@ _MAP_TYPES = {MAP_PANDAS_ITER, MAP_ARROW_ITER}
 _GROUP_TYPES = {GROUPED_MAP_PANDAS, GROUPED_MAP_ARROW, COGROUPED_MAP_PANDAS, COGROUPED_MAP_ARROW}
 
 
-def map_partitions(builder: Any, child: Any,
-                   f: expressions_pb2.CommonInlineUserDefinedFunction) -> Any:
+def map_partitions(
+    builder: Any, child: Any, f: expressions_pb2.CommonInlineUserDefinedFunction
+) -> Any:
     from sparkless.plan import ir
 
     fn = from_proto_udf(f)
@@ -228,8 +238,12 @@ def map_partitions(builder: Any, child: Any,
     return ir.MapInPython(child, fn, _output_attrs(fn))
 
 
-def group_map(builder: Any, inputs: list, keys: list[list[exp.Expression]],
-              f: expressions_pb2.CommonInlineUserDefinedFunction) -> Any:
+def group_map(
+    builder: Any,
+    inputs: list,
+    keys: list[list[exp.Expression]],
+    f: expressions_pb2.CommonInlineUserDefinedFunction,
+) -> Any:
     from sparkless.plan import ir
 
     fn = from_proto_udf(f)

@@ -14,6 +14,7 @@ import threading
 import duckdb
 from pyspark.sql.types import DataType
 
+from executors.python_udf import with_arity
 from sparkless.errors import AnalysisException
 from sparkless.plan.ir import Attribute
 from sparkless.plan.types import duckdb_type_sql, spark_type_from_duckdb
@@ -40,7 +41,8 @@ class TypeOracle:
         if len(self._local.functions) != len(self._functions):
             for name, (params, returns) in list(self._functions.items()):
                 if name not in self._local.functions:
-                    con.create_function(name, _never_called, params, returns, type="arrow",
+                    stub = with_arity(_never_called, len(params))
+                    con.create_function(name, stub, params, returns, type="arrow",
                                         null_handling="special", side_effects=True)
                     self._local.functions.add(name)
         return con
