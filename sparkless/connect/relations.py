@@ -53,7 +53,12 @@ class RelationConverter:
         kind = rel.WhichOneof("rel_type")
         method = getattr(self, f"_{kind}", None)
         if method is None:
-            raise unsupported(f"The Connect relation '{kind}'")
+            from sparkless.connect.stat import HANDLERS  # na / stat / sample relations
+
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                raise unsupported(f"The Connect relation '{kind}'")
+            method = lambda m: handler(self, m)  # noqa: E731
         plan = method(getattr(rel, kind))
         if rel.HasField("common") and rel.common.HasField("plan_id"):
             plan = ir.Tagged(plan, rel.common.plan_id)

@@ -265,7 +265,7 @@ def nullability(e: exp.Expression) -> bool:
         return False
     if isinstance(e, exp.Is):
         return False
-    if isinstance(e, exp.Count):
+    if isinstance(e, (exp.Count, exp.ApproxDistinct)):  # approx_count_distinct: never null
         return False
     if isinstance(e, (exp.AggFunc, exp.Anonymous)):
         return True
