@@ -231,8 +231,19 @@ def _length_check(result: pa.Array, n: int, name: str) -> pa.Array:
 # --------------------------------------------------------------------------- scalar UDFs
 
 
+def _with_keywords(func: Callable, names: list[str | None]) -> Callable:
+    def call(*args: Any) -> Any:
+        pos = [a for a, n in zip(args, names) if n is None]
+        return func(*pos, **{n: a for a, n in zip(args, names) if n is not None})
+
+    return call
+
+
 def _scalar(spec: Mapping[str, Any], conf: Mapping[str, Any]) -> Callable[..., pa.Array]:
     func, _ = _load(spec)
+    arg_names = spec.get("arg_names") or []
+    if any(arg_names):  # keyword arguments: f(b=col("x"), a=col("y"))
+        func = _with_keywords(func, arg_names)
     eval_type = int(spec["eval_type"])
     t = _arrow_type(spec)
     tz = _time_zone(conf)
@@ -408,7 +419,7 @@ def run_step(
     tz = _time_zone(conf)
     inputs = [con.sql(sql).to_arrow_table() for sql in step["sqls"]]
     nkeys = int(step.get("num_keys", 0))
-    arrow = eval_type in (207, 209, 210)
+    arrow = eval_type in (207, 209, 210, 215)
 
     def frame(t: pa.Table, names: list[str]) -> Any:
         t = _with_user_names(t, names)
@@ -450,13 +461,22 @@ def run_step(
         import inspect
 
         n_params = len(inspect.signature(func).parameters)
+        iterator = eval_type in (215, 216)  # applyInArrow / applyInPandas over Iterator[...]
         for key in keys:
             frames = []
+            key_value: tuple = key
             for t, names, g in sides:
+                rows = pa.array(g.get(key, []), pa.int64())
                 data = t.select(list(range(t.num_columns - nkeys)))
-                frames.append(frame(data.take(pa.array(g.get(key, []), pa.int64())), names))
-            args = [key, *frames] if n_params == len(frames) + 1 else frames
+                frames.append(frame(data.take(rows), names))
+                if arrow and len(rows) and key_value is key:  # Spark: a tuple of Arrow scalars
+                    keys_t = t.select(list(range(t.num_columns - nkeys, t.num_columns)))
+                    key_value = tuple(c[rows[0].as_py()] for c in keys_t.columns)
+            if iterator:
+                frames = [iter(f.to_batches() if arrow else [f]) for f in frames]
+            args = [key_value, *frames] if n_params == len(frames) + 1 else frames
             out = _call(func, user, *args)
-            results.append(_table_from_output(out, schema, out_names, tz, user))
+            for item in _call(list, user, out) if iterator else [out]:
+                results.append(_table_from_output(item, schema, out_names, tz, user))
     table = pa.concat_tables(results) if results else schema.empty_table()
     return table.rename_columns(step["output_cols"])

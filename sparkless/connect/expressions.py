@@ -317,8 +317,7 @@ def _boundary(b: pb.Expression.Window.WindowFrame.FrameBoundary, unbounded_side:
 def _udf(e: pb.Expression) -> exp.Expression:
     from sparkless.plan import python_udf
 
-    f = e.common_inline_user_defined_function
-    return python_udf.call(python_udf.from_proto_udf(f), [to_sql(a) for a in f.arguments])
+    return python_udf.call_proto(e.common_inline_user_defined_function, to_sql)
 
 
 _CONVERTERS = {

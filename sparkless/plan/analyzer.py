@@ -118,6 +118,10 @@ class Analyzer:
     # ---- expressions -------------------------------------------------------------
 
     def resolve(self, e: exp.Expression, scope: Scope) -> Resolved:
+        if self.udfs:  # calls of spark.udf.register'ed functions, named as registered
+            from sparkless.plan.python_udf import mark_registered
+
+            mark_registered(e, self.udfs)
         name = spark_name(e)
         if isinstance(e, exp.Alias):
             inner = self.resolve(e.this, scope)

@@ -124,12 +124,44 @@ def _register(spec: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- expressions
 
 
-def call(fn: PythonFunction, args: list[exp.Expression]) -> exp.Expression:
-    """The unresolved call, as a Connect expression or a SQL function name denotes it."""
+def call(
+    fn: PythonFunction, args: list[exp.Expression], arg_names: list[str | None] | None = None
+) -> exp.Expression:
+    """The unresolved call, as a Connect expression or a SQL function name denotes it;
+    ``arg_names`` name the keyword arguments (``f(b=col("x"))``), None for positional ones."""
+    from sparkless.plan.naming import spark_name
+
+    names = arg_names or [None] * len(args)
     out = exp.Anonymous(this=fn.name, expressions=args)
     out.meta["python_udf"] = fn
-    out.meta["spark_name"] = fn.name
+    out.meta["arg_names"] = names
+    rendered = [
+        spark_name(a) if n is None else f"{n} => {spark_name(a)}" for a, n in zip(args, names)
+    ]
+    out.meta["pretty"] = f"{fn.name}({', '.join(rendered)})"
     return out
+
+
+def mark_registered(e: exp.Expression, udfs: dict[str, PythonFunction]) -> None:
+    """Calls of registered UDFs (by name, from SQL or ``call_udf``) become UDF calls."""
+    for node in list(e.walk()):
+        if isinstance(node, exp.Anonymous) and "python_udf" not in node.meta:
+            fn = udfs.get(str(node.this).lower())
+            if fn is not None:
+                node.meta.update(call(fn, list(node.expressions)).meta)
+
+
+def call_proto(f: expressions_pb2.CommonInlineUserDefinedFunction, to_sql: Any) -> exp.Expression:
+    """A Connect UDF call; ``to_sql`` converts its argument expressions."""
+    args, names = [], []
+    for a in f.arguments:
+        if a.WhichOneof("expr_type") == "named_argument_expression":
+            names.append(a.named_argument_expression.key)
+            args.append(to_sql(a.named_argument_expression.value))
+        else:
+            names.append(None)
+            args.append(to_sql(a))
+    return call(from_proto_udf(f), args, names)
 
 
 def is_call(e: exp.Expression) -> bool:
@@ -159,8 +191,9 @@ def resolve(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
     else:
         params_sql = [duckdb_type_sql(t) for t in param_types]
     ret_sql = duckdb_type_sql(fn.return_type)
+    arg_names = e.meta.get("arg_names") or [None] * len(e.expressions)
     digest = hashlib.sha1(
-        fn.command + json.dumps([fn.eval_type, params_sql, ret_sql, agg]).encode()
+        fn.command + json.dumps([fn.eval_type, params_sql, ret_sql, agg, arg_names]).encode()
     ).hexdigest()[:20]
     name = NAME_PREFIX + digest
     spec = {
@@ -171,6 +204,7 @@ def resolve(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
         "returns": ret_sql,
         "aggregate": agg,
         "no_args": not param_types,
+        "arg_names": arg_names,
         "arrow_type": schema_to_b64(pa.schema([pa.field("r", arrow_type_of(fn.return_type))])),
     }
     _register(spec)
@@ -224,7 +258,16 @@ def _output_attrs(fn: PythonFunction) -> list:
 
 
 _MAP_TYPES = {MAP_PANDAS_ITER, MAP_ARROW_ITER}
-_GROUP_TYPES = {GROUPED_MAP_PANDAS, GROUPED_MAP_ARROW, COGROUPED_MAP_PANDAS, COGROUPED_MAP_ARROW}
+GROUPED_MAP_ARROW_ITER = 215
+GROUPED_MAP_PANDAS_ITER = 216
+_GROUP_TYPES = {
+    GROUPED_MAP_PANDAS,
+    GROUPED_MAP_ARROW,
+    COGROUPED_MAP_PANDAS,
+    COGROUPED_MAP_ARROW,
+    GROUPED_MAP_ARROW_ITER,
+    GROUPED_MAP_PANDAS_ITER,
+}
 
 
 def map_partitions(
