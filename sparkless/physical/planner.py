@@ -321,22 +321,14 @@ class PhysicalPlanner:
         samples = self.exchange(sampled, [sample_attr], {"kind": "single"}, [], "RangeSample", source=p.child)
         name = self._name()
         bounds_input = BroadcastRead(samples.shuffle_ids[0], name)
-        fractions = ", ".join(f"{i / n:.12g}" for i in range(1, n))
         null_pid = 0 if key.nulls_first else n - 1
-        asc_pid = "coalesce(b.i, 0)"
-        pid = asc_pid if key.ascending else f"{n - 1} - {asc_pid}"
-        bounds = (
-            f"(SELECT b, row_number() OVER (ORDER BY b) AS i FROM (SELECT DISTINCT "
-            f"unnest(quantile_disc({sample_attr.col}, [{fractions}])) AS b FROM {name} "
-            f"WHERE {sample_attr.col} IS NOT NULL))"
-        )
+        pid = "t.__pos" if key.ascending else f"{n - 1} - t.__pos"
+        out_cols = ", ".join(f"t.{a.col}" for a in p.output)
 
         def with_pid(s: str) -> str:
             return (
-                f"SELECT {', '.join(f't.{a.col}' for a in p.output)}, "
-                f"CASE WHEN t.__rk IS NULL THEN {null_pid} ELSE {pid} END AS __k0 "
-                f"FROM (SELECT *, {key_sql} AS __rk FROM ({s}) AS t0) AS t "
-                f"ASOF LEFT JOIN {bounds} AS b ON t.__rk >= b.b"
+                f"SELECT {out_cols}, CASE WHEN t.__rk IS NULL THEN {null_pid} ELSE {pid} END AS __k0 "
+                f"FROM ({range_position_sql(s, key_sql, name, sample_attr.col, n)}) AS t"
             )
 
         map_parts: list[Group] = []
@@ -572,6 +564,37 @@ def wrap(parts: list[Group], fn) -> list[Group]:
                 )
             )
     return out
+
+
+def range_position_sql(s: str, key_sql: str, samples: str, sample_col: str, n: int) -> str:
+    """``s``'s rows with ``__rk`` (the range key) and ``__pos``: how many of the ``n - 1``
+    bounds cut at the sampled key's quantiles are ``<= __rk`` — the ascending range id.
+
+    A branchless binary search over the bounds *list*, one nested projection per step
+    (``log2 n`` of them), each a vectorised list lookup and comparison. It replaces an
+    ASOF join against the bounds table, which sorted the whole map input first (measured:
+    3 M gensort rows, 200 partitions, one thread: ~3-6 s as ASOF join, ~0.2-0.5 s here).
+    A lookup past the end of the list, or into a NULL list (no samples), is NULL, so that
+    step adds nothing. Duplicate bounds just leave a partition empty; the id is monotone in
+    the key either way, which is all a global sort needs.
+    """
+    m = n - 1
+    fractions = ", ".join(f"{i / n:.12g}" for i in range(1, n))
+    bounds = (
+        f"(SELECT quantile_disc({sample_col}, [{fractions}]) AS __bl FROM {samples} "
+        f"WHERE {sample_col} IS NOT NULL)"
+    )
+    sql = (
+        f"SELECT t0.*, {key_sql} AS __rk, __b.__bl AS __bl, 0::BIGINT AS __pos "
+        f"FROM ({s}) AS t0 CROSS JOIN {bounds} AS __b"
+    )
+    for k in reversed(range(m.bit_length())):
+        step = 1 << k
+        sql = (
+            f"SELECT * REPLACE (__pos + CASE WHEN __rk >= __bl[__pos + {step}] THEN {step} "
+            f"ELSE 0 END AS __pos) FROM ({sql}) AS t{k + 1}"
+        )
+    return sql
 
 
 def single_partition(parts: list[Group]) -> bool:
