@@ -288,8 +288,13 @@ def view_key(session: Session, name: str) -> str:
 
 def lookup(session: Session, parts: list[str]) -> ir.Plan | None:
     """The plan of a view or table named by ``parts``, or None."""
+    from sparkless.connect.cache import cached_table
+
     cat = catalog_of(session.engine)
     n = resolve_name(session, parts)
+    hit = cached_table(session, parts)
+    if hit is not None:
+        return ir.Alias(hit, n.name)
     if n.kind == "temp":
         return ir.Alias(session.views[view_key(session, n.name)], n.name)
     if n.kind == "global":

@@ -89,6 +89,14 @@ class ConnectPlanner:
                     self.session.create_view(c.name, plan, c.replace)
         elif kind == "write_operation":
             self._write(cmd.write_operation)
+        elif kind == "checkpoint_command":
+            from sparkless.connect.cache import checkpoint
+
+            checkpoint(self, cmd.checkpoint_command, holder)
+        elif kind == "remove_cached_remote_relation_command":
+            from sparkless.connect.cache import remove_remote
+
+            remove_remote(self.session, cmd.remove_cached_remote_relation_command.relation.relation_id)
         elif kind == "register_function":
             from sparkless.plan.python_udf import register_function
 
@@ -234,10 +242,10 @@ class ConnectPlanner:
         elif kind == "semantic_hash":
             plan = self.relations.convert(req.semantic_hash.plan.root)
             resp.semantic_hash.result = zlib.crc32(canonical(plan).encode()) & 0x7FFFFFFF
-        elif kind in ("persist", "unpersist"):
-            pass  # caching is the wider-API issue; persisting is a hint, never wrong to ignore
-        elif kind == "get_storage_level":
-            resp.get_storage_level.storage_level.use_disk = False
+        elif kind in ("persist", "unpersist", "get_storage_level"):
+            from sparkless.connect.cache import analyze as cache_analyze
+
+            cache_analyze(self, kind, req, resp)
         else:
             raise unsupported(f"AnalyzePlan '{kind}'")
         return resp

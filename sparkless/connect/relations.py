@@ -51,6 +51,11 @@ class RelationConverter:
 
     def convert(self, rel: pb.Relation) -> ir.Plan:
         kind = rel.WhichOneof("rel_type")
+        from sparkless.connect.cache import cached_plan  # persisted / checkpointed results
+
+        cached = cached_plan(self, rel)
+        if cached is not None:
+            return ir.Tagged(cached, rel.common.plan_id) if rel.common.HasField("plan_id") else cached
         method = getattr(self, f"_{kind}", None)
         if method is None:
             from sparkless.connect.stat import HANDLERS  # na / stat / sample relations

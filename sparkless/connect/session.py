@@ -91,6 +91,9 @@ class Session:
         return pa.concat_tables(tables) if tables else target.empty_table()
 
     def close(self) -> None:
+        from sparkless.connect.cache import clear
+
+        clear(self)  # materialised caches and checkpoints
         self.closed = True
         self.views.clear()
 

@@ -330,7 +330,7 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
         return b.local(table, None)
 
     def empty() -> ir.Plan:
-        return b.local(pa.table({}), StructType([]))
+        return empty_plan(b)
 
     def opt(f: str):  # noqa: ANN202
         return getattr(m, f) if m.HasField(f) else None
@@ -446,6 +446,11 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
     raise unsupported(f"spark.catalog operation '{kind}'")
 
 
+def empty_plan(b) -> ir.Plan:  # noqa: ANN001 - PlanBuilder
+    """No columns, no rows (the answer of a catalog operation that returns nothing)."""
+    return ir.Project(b.local(pa.table({"x": pa.array([], pa.int32())}), None), [])
+
+
 def _columns(session: Session, parts: list[str]) -> pa.Table:
     plan = C.lookup(session, parts)
     if plan is None:
@@ -530,6 +535,8 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
     """Run a DDL/DML statement; the relation to answer with, or None if not one of ours."""
     import logging
 
+    from sparkless.plan.sql import SqlPlanner
+
     level = logging.getLogger("sqlglot").level
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
@@ -582,6 +589,23 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
     if isinstance(stmt, exp.TruncateTable):
         for t in stmt.expressions:
             truncate(_existing(session, _table_parts(t)))
+        return empty
+    if isinstance(stmt, (exp.Cache, exp.Uncache)):
+        from sparkless.connect import cache
+
+        name = ".".join(_table_parts(stmt.this))
+        if isinstance(stmt, exp.Uncache):
+            if stmt.args.get("exists") or C.lookup(session, _table_parts(stmt.this)) is not None:
+                cache.uncache_table(session, name)
+            else:
+                raise C.not_found(_table_parts(stmt.this))
+        elif stmt.expression is not None:
+            with session.lock:
+                plan = SqlPlanner(session).plan(stmt.expression)
+            session.create_view(name, plan, replace=True)
+            cache.cache_table(session, name)
+        else:
+            cache.cache_table(session, name)
         return empty
     if isinstance(stmt, exp.Command) and stmt.name.upper() == "SHOW":
         return _show_tables(session, str(stmt.expression.name).split())

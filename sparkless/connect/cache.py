@@ -1,0 +1,269 @@
+"""``persist`` / ``cache`` / ``checkpoint`` / ``CACHE TABLE``: results materialised once.
+
+A persisted DataFrame is run once, eagerly, and written as Parquet files through the
+atomic file writer; the session keeps the files keyed by the DataFrame's Connect
+relation (its serialized bytes: the client resends the same relation, plan ids
+included, inside every DataFrame derived from it). When a relation being converted
+matches a key, the converter returns a scan of those files instead, so the physical
+planner sees an ordinary file leaf and nothing upstream is recomputed. Checkpoints are
+the same, named by a ``CachedRemoteRelation`` id; ``CACHE TABLE`` keys by table name.
+
+The files live under the engine's store directory when the store is ``file://``, else
+under a temporary directory (the committer writes local files only); they are deleted
+on unpersist and when the session closes. Spark is lazier (it fills the cache on the
+first action); being eager is never wrong, only earlier.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+from pyspark.sql.connect.proto import base_pb2 as bpb
+from pyspark.sql.connect.proto import common_pb2 as cpb
+from pyspark.sql.connect.proto import relations_pb2 as rpb
+from pyspark.sql.types import StructType
+
+from sparkless.plan import ir
+
+if TYPE_CHECKING:
+    from sparkless.connect.planner import ConnectPlanner
+    from sparkless.connect.relations import RelationConverter
+    from sparkless.connect.session import Session
+
+
+@dataclass
+class Cached:
+    path: str
+    schema: StructType
+    level: cpb.StorageLevel
+
+
+def _state(session: Session) -> dict[str, dict]:
+    st = getattr(session, "_cache_state", None)
+    if st is None:
+        st = {"plans": {}, "remote": {}, "tables": {}}
+        session._cache_state = st
+    return st
+
+
+def _root(session: Session) -> str:
+    uri = session.engine.store_uri
+    if uri.startswith("file://"):
+        base = os.path.join(uri[len("file://") :], "cache", session.session_id)
+    else:
+        base = os.path.join(tempfile.gettempdir(), "sparkless-cache", session.session_id)
+    os.makedirs(base, exist_ok=True)
+    return base
+
+
+def materialize(planner: ConnectPlanner, plan: ir.Plan, level: cpb.StorageLevel | None) -> Cached:
+    session = planner.session
+    path = os.path.join(_root(session), uuid.uuid4().hex)
+    names = [a.name for a in plan.output]
+    if len({n.lower() for n in names}) != len(names):  # Parquet needs distinct names
+        plan = ir.Project(
+            plan,
+            [ir.NamedExpr(a.ref(), a.renamed(f"_{i}_{a.name}")) for i, a in enumerate(plan.output)],
+        )
+    planner.write_files(plan, path, "parquet", "overwrite", [], {})
+    schema = StructType([a.field() for a in plan.output])
+    return Cached(path, schema, level or default_level())
+
+
+def default_level() -> cpb.StorageLevel:
+    """MEMORY_AND_DISK_DESER, what ``df.cache()`` asks for."""
+    return cpb.StorageLevel(
+        use_disk=True, use_memory=True, use_off_heap=False, deserialized=True, replication=1
+    )
+
+
+def scan(session: Session, c: Cached, names: list[str] | None = None) -> ir.Plan:
+    """A new leaf over the cached files, with the original types, nullability and names."""
+    from sparkless.plan import sources
+
+    fs = sources.read("parquet", [c.path], {}, c.schema, session.oracle.con)
+    attrs = [replace(a, nullable=f.nullable) for a, f in zip(fs.attrs, c.schema.fields)]
+    fs = replace(fs, attrs=attrs)
+    fs.root_paths = []
+    out = names or [f.name for f in c.schema.fields]
+    if out == [a.name for a in attrs]:
+        return fs
+    return ir.Project(
+        fs,
+        [ir.NamedExpr(a.ref(), ir.Attribute(n, a.dtype, a.nullable)) for a, n in zip(attrs, out)],
+    )
+
+
+def _key(rel: rpb.Relation) -> bytes:
+    return rel.SerializeToString(deterministic=True)
+
+
+def cached_plan(conv: RelationConverter, rel: rpb.Relation) -> ir.Plan | None:
+    """The cached leaf for ``rel`` (persisted, checkpointed or a cached table), or None."""
+    session = conv.session
+    st = getattr(session, "_cache_state", None)
+    kind = rel.WhichOneof("rel_type")
+    if kind == "cached_remote_relation":
+        c = (st or {}).get("remote", {}).get(rel.cached_remote_relation.relation_id)
+        if c is None:
+            from sparkless.errors import AnalysisException
+
+            raise AnalysisException(
+                f"Cached relation {rel.cached_remote_relation.relation_id} was not found.",
+                "INVALID_HANDLE.SESSION_NOT_FOUND",
+            )
+        return scan(session, c[0], c[1])
+    if not st:
+        return None
+    if st["plans"]:
+        c = st["plans"].get(_key(rel))
+        if c is not None:
+            return scan(session, c[0], c[1])
+    return None
+
+
+def cached_table(session: Session, parts: list[str]) -> ir.Plan | None:
+    """The cached copy of a table or view (CACHE TABLE), for every way it is named."""
+    st = getattr(session, "_cache_state", None)
+    if not st or not st["tables"]:
+        return None
+    c = st["tables"].get(_parts_key(session, parts))
+    return scan(session, c[0], c[1]) if c is not None else None
+
+
+def _parts_key(session: Session, parts: list[str]) -> str:
+    from sparkless import catalog
+
+    n = catalog.resolve_name(session, parts)
+    return f"{n.kind}:{n.db}:{n.name.lower()}"
+
+
+def _table_key(session: Session, name: str) -> str:
+    from sparkless.connect.expressions import split_identifier
+
+    return _parts_key(session, split_identifier(name))
+
+
+def _drop(c: tuple[Cached, list[str]] | None) -> None:
+    if c is not None:
+        shutil.rmtree(c[0].path, ignore_errors=True)
+
+
+# ---- AnalyzePlan persist / unpersist / get_storage_level --------------------------------
+
+
+def analyze(
+    planner: ConnectPlanner, kind: str, req: bpb.AnalyzePlanRequest, resp: bpb.AnalyzePlanResponse
+) -> None:
+    session = planner.session
+    st = _state(session)
+    getattr(resp, kind).SetInParent()  # the client needs the (empty) result set
+    if kind == "persist":
+        rel = req.persist.relation
+        key = _key(rel)
+        if key in st["plans"]:
+            return
+        with session.lock:
+            plan = planner.relations.convert(rel)
+        level = req.persist.storage_level if req.persist.HasField("storage_level") else None
+        st["plans"][key] = (materialize(planner, plan, level), [a.name for a in plan.output])
+    elif kind == "unpersist":
+        _drop(st["plans"].pop(_key(req.unpersist.relation), None))
+    elif kind == "get_storage_level":
+        c = st["plans"].get(_key(req.get_storage_level.relation))
+        level = c[0].level if c is not None else cpb.StorageLevel(replication=1)
+        resp.get_storage_level.storage_level.CopyFrom(level)
+
+
+def checkpoint(planner: ConnectPlanner, cmd, holder) -> None:  # noqa: ANN001 - CheckpointCommand, ExecutionHolder
+    session = planner.session
+    with session.lock:
+        plan = planner.relations.convert(cmd.relation)
+    level = cmd.storage_level if cmd.HasField("storage_level") else None
+    rid = str(uuid.uuid4())
+    _state(session)["remote"][rid] = (
+        materialize(planner, plan, level),
+        [a.name for a in plan.output],
+    )
+    holder.emit(
+        bpb.ExecutePlanResponse(
+            checkpoint_command_result=bpb.CheckpointCommandResult(
+                relation=rpb.CachedRemoteRelation(relation_id=rid)
+            )
+        )
+    )
+
+
+def remove_remote(session: Session, relation_id: str) -> None:
+    _drop(_state(session)["remote"].pop(relation_id, None))
+
+
+# ---- CACHE TABLE / spark.catalog.cacheTable ------------------------------------------------
+
+
+def cache_table(session: Session, name: str, level: cpb.StorageLevel | None = None) -> None:
+    from sparkless.connect.expressions import split_identifier
+    from sparkless.connect.planner import ConnectPlanner
+
+    st = _state(session)
+    key = _table_key(session, name)
+    if key in st["tables"]:
+        return
+    with session.lock:
+        plan = session.lookup_table(".".join(f"`{p}`" for p in split_identifier(name)))
+    planner = ConnectPlanner(session)
+    st["tables"][key] = (materialize(planner, plan, level), [a.name for a in plan.output])
+
+
+def uncache_table(session: Session, name: str) -> None:
+    _drop(_state(session)["tables"].pop(_table_key(session, name), None))
+
+
+def is_table_cached(session: Session, name: str) -> bool:
+    from sparkless.connect.expressions import split_identifier
+
+    session.lookup_table(".".join(f"`{p}`" for p in split_identifier(name)))  # not found: raise
+    return _table_key(session, name) in _state(session)["tables"]
+
+
+def clear(session: Session) -> None:
+    st = getattr(session, "_cache_state", None)
+    if not st:
+        return
+    for group in st.values():
+        for c in group.values():
+            _drop(c)
+        group.clear()
+
+
+def catalog_cache(conv: RelationConverter, kind: str, m) -> ir.Plan:  # noqa: ANN001
+    session = conv.session
+    if kind == "is_cached":
+        value = is_table_cached(session, m.table_name)
+        return conv.b.local(pa.table({"value": pa.array([value], pa.bool_())}), None)
+    if kind == "cache_table":
+        cache_table(session, m.table_name, m.storage_level if m.HasField("storage_level") else None)
+    elif kind == "uncache_table":
+        uncache_table(session, m.table_name)
+    elif kind == "clear_cache":
+        clear(session)
+    from sparkless.connect.tables import empty_plan
+
+    return empty_plan(conv.b)
+
+
+__all__ = [
+    "analyze",
+    "checkpoint",
+    "cached_plan",
+    "cache_table",
+    "uncache_table",
+    "clear",
+    "catalog_cache",
+]
