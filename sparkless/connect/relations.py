@@ -186,10 +186,9 @@ class RelationConverter:
         n = r.num_partitions if r.HasField("num_partitions") else None
         scope = self.b.a.scope(child)
         exprs = [to_sql(e) for e in r.partition_exprs]
-        if any(isinstance(e, exp.Ordered) for e in exprs):
-            from sparkless.errors import unsupported as _unsupported
-
-            raise _unsupported("repartitionByRange")
+        if any(isinstance(e, exp.Ordered) for e in exprs):  # repartitionByRange
+            range_keys = [self.b.a.sort_key(e, scope) for e in exprs]
+            return ir.Repartition(child, n, [k.expr for k in range_keys], range_keys)
         keys = [self.b.a.resolve(e, scope).expr for e in exprs]
         return ir.Repartition(child, n, keys)
 

@@ -27,6 +27,11 @@ def estimate_size(p: ir.Plan) -> int | None:
         if left is None or right is None:
             return None
         return left * right if p.how not in ("left_semi", "left_anti") else left
+    if isinstance(p, ir.Aggregate) and not p.keys:
+        return 64 * max(1, len(p.output))  # one row
+    if isinstance(p, ir.Limit):
+        child = estimate_size(p.child)
+        return None if child is None else min(child, p.n * 64 * max(1, len(p.output)))
     if isinstance(p, ir.Union):
         sizes = [estimate_size(c) for c in p.inputs]
         return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)

@@ -279,6 +279,11 @@ class PhysicalPlanner:
 
     def _compile_Repartition(self, p: ir.Repartition) -> list[Group]:
         child = self.compile(p.child)
+        if p.range_keys:  # repartitionByRange: the sort's range exchange, without the sort
+            n = p.num_partitions or self.shuffle_partitions
+            part = self._range_exchange(ir.Sort(p.child, p.range_keys), child, n)
+            part.adaptive = False
+            return [part]
         keys = [k.sql("duckdb") for k in p.keys]
         kind = {"kind": "hash"} if keys else {"kind": "round_robin"}
         part = self.exchange(
@@ -302,14 +307,14 @@ class PhysicalPlanner:
                 child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort", source=p.child)]
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order}")
 
-    def _range_exchange(self, p: ir.Sort, child: list[Group]) -> Shuffled:
+    def _range_exchange(self, p: ir.Sort, child: list[Group], n: int | None = None) -> Shuffled:
         """Spark's RangePartitioner: sample the sort key, cut N ranges at its quantiles, send
         each row to its range. Partitions come out in key order, each sorted by its task.
         Ranges are cut on the first sort key: rows tied on it share a partition, so ordering
         by the remaining keys inside each partition keeps the whole output ordered."""
         key = p.keys[0]
         key_sql = key.expr.sql("duckdb")
-        n = self.shuffle_partitions
+        n = n or self.shuffle_partitions
         (key_type,) = self.oracle.duck_types([key_sql], p.child.output)
         sample_attr = ir.Attribute("sort_key_sample", spark_type_from_duckdb(key_type))
         per_task = 1000  # keys sampled per map task (Spark: ~20 per output partition, capped)
@@ -613,7 +618,7 @@ def equi_keys(p: ir.Join) -> tuple[list[str], list[str]]:
     lkeys: list[str] = []
     rkeys: list[str] = []
     for conj in p.condition.flatten() if isinstance(p.condition, exp.And) else [p.condition]:
-        if not isinstance(conj, exp.EQ):
+        if not isinstance(conj, (exp.EQ, exp.NullSafeEQ)):
             continue
         a, b = conj.this, conj.expression
         sa = {c.name for c in a.find_all(exp.Column)}

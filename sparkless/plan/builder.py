@@ -298,6 +298,49 @@ class PlanBuilder:
         inputs = [self._conform(left, attrs), self._conform(right, attrs)]
         return ir.Union(inputs, attrs)
 
+    def intersect(self, left: ir.Plan, right: ir.Plan, keep_all: bool = False) -> ir.Plan:
+        """INTERSECT [ALL] as Spark rewrites it: a left semi join on null-safe equality of
+        every column (distinct rows; ALL matches the n-th copy of a row with the n-th)."""
+        return self._set_join(left, right, "left_semi", keep_all, "INTERSECT")
+
+    def except_(self, left: ir.Plan, right: ir.Plan, keep_all: bool = False) -> ir.Plan:
+        """EXCEPT [ALL] (subtract / exceptAll): a left anti join, likewise."""
+        return self._set_join(left, right, "left_anti", keep_all, "EXCEPT")
+
+    def _set_join(self, left: ir.Plan, right: ir.Plan, how: str, keep_all: bool, op: str) -> ir.Plan:
+        union = self.union(left, right)  # the column count check and the common types
+        attrs = union.output
+        left, right = self._conform(left, attrs), self._conform(right, attrs)
+        right = self._dedup_right(left, right)
+        if how == "left_semi":
+            nullable = [la.nullable and ra.nullable for la, ra in zip(left.output, right.output)]
+        else:
+            nullable = [a.nullable for a in left.output]
+        if keep_all:
+            left, right = self._numbered(left), self._numbered(right)
+        else:
+            left = ir.Distinct(left)
+        cond: exp.Expression | None = None
+        for la, ra in zip(left.output, right.output):
+            eq = exp.NullSafeEQ(this=Analyzer._ref(la), expression=Analyzer._ref(ra))
+            cond = eq if cond is None else exp.And(this=cond, expression=eq)
+        joined: ir.Plan = ir.Join(left, right, how, cond or exp.true())
+        shown = [
+            ir.NamedExpr(Analyzer._ref(a), ir.Attribute(u.name, a.dtype, n, id=a.id))
+            for a, u, n in zip(left.output, attrs, nullable)
+        ]
+        return ir.Project(joined, shown)
+
+    def _numbered(self, plan: ir.Plan) -> ir.Plan:
+        """Each row with its copy number among equal rows (for INTERSECT/EXCEPT ALL)."""
+        from pyspark.sql.types import LongType
+
+        refs = [Analyzer._ref(a) for a in plan.output]
+        number = exp.Window(this=exp.RowNumber(), partition_by=refs, over="OVER")
+        n = ir.Attribute("__copy", LongType(), False)
+        exprs = [ir.NamedExpr(Analyzer._ref(a), a) for a in plan.output] + [ir.NamedExpr(number, n)]
+        return ir.WindowProject(plan, exprs, list(refs))
+
     def _conform(self, plan: ir.Plan, attrs: list[ir.Attribute]) -> ir.Plan:
         exprs = []
         for src, dst in zip(plan.output, attrs):

@@ -178,8 +178,17 @@ _RENAMES: dict[str, str] = {
 }
 
 
+# spark_partition_id(): the task fills in its partition (scheduler/dag.py); DuckDB types it.
+PARTITION_ID_SQL = "GETVARIABLE('sparkless_partition_id')"
+
+
 def _anonymous(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
     name = str(e.this).lower()
+    if name == "spark_partition_id" and not e.expressions:
+        var = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string("sparkless_partition_id")])
+        out = exp.cast(var, "INT")  # renders as PARTITION_ID_SQL inside the cast
+        out.meta["nullable"] = False
+        return out
     target = _RENAMES.get(name)
     if target is None:
         return e

@@ -293,10 +293,12 @@ class Repartition(Unary):
 
     num_partitions: int | None
     keys: list[exp.Expression]
+    range_keys: list[SortKey] | None = None  # repartitionByRange: ranges of these, not hashes
 
     def describe(self) -> str:
         keys = ", ".join(k.sql("duckdb") for k in self.keys)
-        return f"Repartition {self.num_partitions} [{keys}]"
+        kind = "RepartitionByRange" if self.range_keys else "Repartition"
+        return f"{kind} {self.num_partitions} [{keys}]"
 
 
 @dataclass(eq=False)

@@ -14,9 +14,11 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from sparkless.connect.expressions import parse_error
-from sparkless.errors import ParseException, unsupported
+from sparkless.errors import AnalysisException, ParseException, unsupported
 from sparkless.plan import ir
-from sparkless.plan.analyzer import is_aggregate
+from sparkless.plan.analyzer import Analyzer, is_aggregate
+from sparkless.plan.grouping import GroupedSelect, grouping_sets
+from sparkless.plan.subqueries import SubqueryPlanner, has_subquery
 
 if TYPE_CHECKING:
     from sparkless.connect.session import Session
@@ -46,6 +48,7 @@ class SqlPlanner:
         self.session = session
         self.b = session.builder
         self.ctes = dict(ctes or {})
+        self.subqueries = SubqueryPlanner(self)
 
     def query(self, text: str) -> ir.Plan:
         return self.plan(parse_statement(text))
@@ -68,7 +71,13 @@ class SqlPlanner:
             plan = plan if not node.args.get("distinct") else self.b.distinct(plan)
             return self._order_limit(plan, node)
         if isinstance(node, (exp.Intersect, exp.Except)):
-            raise unsupported(f"{type(node).__name__.upper()}")
+            left, right = self.plan(node.this), self.plan(node.expression)
+            keep_all = not node.args.get("distinct")
+            if isinstance(node, exp.Intersect):
+                plan = self.b.intersect(left, right, keep_all)
+            else:
+                plan = self.b.except_(left, right, keep_all)
+            return self._order_limit(plan, node)
         if isinstance(node, exp.Select):
             return self._select(node)
         if isinstance(node, exp.Values):
@@ -108,7 +117,8 @@ class SqlPlanner:
         plan = self.b.range(start, end, step, parts)
         return ir.Alias(plan, node.alias) if node.alias else plan
 
-    def _select(self, node: exp.Select) -> ir.Plan:
+    def from_plan(self, node: exp.Select) -> ir.Plan:
+        """The FROM clause with its joins (what the WHERE and select list see)."""
         from_ = node.args.get("from_") or node.args.get("from")
         if from_ is None:
             import pyarrow as pa
@@ -128,40 +138,151 @@ class SqlPlanner:
             using = [u.name for u in j.args.get("using") or []]
             cond = j.args.get("on")
             plan = self.b.join(plan, right, how, cond, using or None)
+        return plan
+
+    def _select(self, node: exp.Select) -> ir.Plan:
+        plan = self.from_plan(node)
+        select = self._expand_stars(list(node.expressions), plan)
         where = node.args.get("where")
         if where is not None:
-            plan = self.b.filter(plan, where.this)
+            plan = self.subqueries.filter(plan, where.this)
+        out = self._core(plan, node, select)
+        order = node.args.get("order")
+        if order is None:
+            return self._offset_limit(out, node)
+        keys, hidden = self._order_keys(order.expressions, select, out, node)
+        if hidden:
+            wide = self._core(plan, node, [*select, *hidden])
+            keys = [self._rebind(k, out, wide) for k in keys]
+            shown = wide.output[: len(out.output)]
+            out = ir.Project(self.b.sort(wide, keys), [ir.NamedExpr(Analyzer._ref(a), a) for a in shown])
+        else:
+            out = self.b.sort(out, keys)
+        return self._offset_limit(out, node)
+
+    def _expand_stars(self, select: list[exp.Expression], plan: ir.Plan) -> list[exp.Expression]:
+        """``*`` as column references now, so columns joined in for subqueries stay hidden."""
+        scope = self.b.a.scope(plan)
+        out: list[exp.Expression] = []
+        for e in select:
+            expanded = self.b.a.expand_star(e, scope)
+            out.extend(expanded if expanded is not None else [e])
+        return out
+
+    def _core(self, plan: ir.Plan, node: exp.Select, select: list[exp.Expression]) -> ir.Plan:
+        """The select list over ``plan``: a projection, or an aggregation."""
         group = node.args.get("group")
-        having = node.args.get("having")
-        select = list(node.expressions)
-        if group is not None or having is not None or any(is_aggregate(e) for e in select):
-            keys = list(group.expressions) if group is not None else []
-            keys = [self._ordinal(k, select) for k in keys]
+        having_node = node.args.get("having")
+        having = having_node.this if having_node is not None else None
+        aggregated = group is not None or having is not None or any(is_aggregate(e) for e in select)
+        if any(has_subquery(e) for e in select) or (having is not None and has_subquery(having)):
+            items = []
+            for e in select:
+                plan, e = self.subqueries.inline(plan, e, in_aggregate=aggregated)
+                items.append(e)
+            select = items
             if having is not None:
-                hidden = exp.alias_(having.this, "__having", quoted=True)
+                plan, having = self.subqueries.inline(plan, having, in_aggregate=True)
+        if not aggregated:
+            out = self.b.project(plan, select)
+        else:
+            keys, sets = grouping_sets(group) if group is not None else ([], None)
+            scope = self.b.a.scope(plan)
+            keys = [self._group_key(k, select, scope) for k in keys]
+            windows = any(e.find(exp.Window) for e in select)
+            if sets is not None or windows:
+                out = GroupedSelect(self.b).plan(plan, keys, sets, select, having)
+            elif having is not None:
+                hidden = exp.alias_(having, "__having", quoted=True)
                 agg = self.b.aggregate_sql(plan, keys, [*select, hidden])
                 flag = agg.output[-1]
-                plan = ir.Filter(agg, flag.ref())
-                plan = ir.Project(plan, [ir.NamedExpr(a.ref(), a) for a in agg.output[:-1]])
-                for ne in plan.exprs:
+                out = ir.Filter(agg, flag.ref())
+                out = ir.Project(out, [ir.NamedExpr(a.ref(), a) for a in agg.output[:-1]])
+                for ne in out.exprs:
                     ne.expr.meta["attr"] = ne.attr
             else:
-                plan = self.b.aggregate_sql(plan, keys, select)
-        else:
-            plan = self.b.project(plan, select)
+                out = self.b.aggregate_sql(plan, keys, select)
         if node.args.get("distinct"):
-            plan = self.b.distinct(plan)
-        return self._order_limit(plan, node)
+            out = self.b.distinct(out)
+        return out
 
-    @staticmethod
-    def _ordinal(key: exp.Expression, select: list[exp.Expression]) -> exp.Expression:
-        """GROUP BY 1 / ORDER BY 1 refer to the select list, as in Spark."""
+    def _group_key(self, key: exp.Expression, select: list[exp.Expression], scope) -> exp.Expression:
+        """GROUP BY 1 / GROUP BY alias refer to the select list, as in Spark."""
         if isinstance(key, exp.Literal) and key.is_int:
             item = select[int(key.this) - 1]
             return item.this if isinstance(item, exp.Alias) else item
+        if isinstance(key, exp.Column) and not key.table:
+            try:
+                scope.resolve([key.name])
+            except AnalysisException:
+                for item in select:
+                    if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
+                        return item.this
+        return key
+
+    def _order_keys(
+        self,
+        orders: list[exp.Expression],
+        select: list[exp.Expression],
+        out: ir.Plan,
+        node: exp.Select,
+    ) -> tuple[list[exp.Expression], list[exp.Expression]]:
+        """Sort keys over the select output; what it lacks is computed as hidden columns
+        (Spark's ResolveMissingReferences): aggregates, or columns not selected."""
+        aggregated = (
+            node.args.get("group") is not None
+            or node.args.get("having") is not None
+            or any(is_aggregate(e) for e in select)
+        )
+        texts = [(s.this if isinstance(s, exp.Alias) else s).sql("spark").lower() for s in select]
+        keys: list[exp.Expression] = []
+        hidden: list[exp.Expression] = []
+        scope = self.b.a.scope(out)
+        for o in orders:
+            o = o.copy()
+            if not isinstance(o, exp.Ordered):
+                o = exp.Ordered(this=o)
+            if o.args.get("nulls_first") is not None:
+                o.set("explicit_nulls", True)
+            e = o.this
+            target: ir.Attribute | None = None
+            if isinstance(e, exp.Literal) and e.is_int:
+                target = out.output[int(e.this) - 1]
+            elif e.sql("spark").lower() in texts and not isinstance(e, exp.Column):
+                target = out.output[texts.index(e.sql("spark").lower())]
+            elif not (aggregated and is_aggregate(e)):
+                try:
+                    self.b.a.resolve(e, scope)
+                except AnalysisException:
+                    if node.args.get("distinct"):
+                        raise
+                else:
+                    keys.append(o)
+                    continue
+            if target is not None:
+                o.set("this", Analyzer._ref(target))
+            else:
+                name = f"__o{len(hidden)}"
+                hidden.append(exp.alias_(e.copy(), name, quoted=True))
+                o.set("this", exp.column(name, quoted=True))
+                o.meta["hidden"] = True
+            keys.append(o)
+        return keys, hidden
+
+    @staticmethod
+    def _rebind(key: exp.Expression, narrow: ir.Plan, wide: ir.Plan) -> exp.Expression:
+        """A key bound to the narrow output, re-pointed at the same position of the wide one."""
+        col = key.this
+        attr = col.meta.get("attr") if isinstance(col, exp.Column) else None
+        if attr is None:
+            return key
+        pos = [a.id for a in narrow.output].index(attr.id)
+        key = key.copy()
+        key.set("this", Analyzer._ref(wide.output[pos]))
         return key
 
     def _order_limit(self, plan: ir.Plan, node: exp.Expression) -> ir.Plan:
+        """ORDER BY / OFFSET / LIMIT of a set operation: keys name its output columns."""
         order = node.args.get("order")
         if order is not None:
             keys = []
@@ -174,6 +295,9 @@ class SqlPlanner:
                     o.set("explicit_nulls", True)
                 keys.append(o)
             plan = self.b.sort(plan, keys)
+        return self._offset_limit(plan, node)
+
+    def _offset_limit(self, plan: ir.Plan, node: exp.Expression) -> ir.Plan:
         offset = node.args.get("offset")
         if offset is not None:
             plan = self.b.offset(plan, int(offset.expression.this))

@@ -403,7 +403,9 @@ class DAGScheduler:
         return specs
 
     def _launch(self, task: TaskSpec, attempt: int) -> Future:
-        sql = task.frag.sql
+        from sparkless.plan.functions import PARTITION_ID_SQL
+
+        sql = task.frag.sql.replace(PARTITION_ID_SQL, str(task.partition))  # spark_partition_id()
         if task.stage == RESULT:
             output = self.output_for(task.partition, attempt)
             if output["kind"] == "files":  # files carry the user's column names

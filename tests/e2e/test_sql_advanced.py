@@ -1,0 +1,163 @@
+"""Spark SQL beyond plain SELECT: subqueries (IN / NOT IN / EXISTS / scalar, correlated),
+set operations, grouping sets, windows over aggregates, ORDER BY what the select list
+lacks, comma joins -- each compared with Apache Spark."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.data import depts, orders, people
+
+
+@pytest.fixture
+def views(compare):
+    def make(s):
+        people(s).createOrReplaceTempView("sq_people")
+        orders(s).createOrReplaceTempView("sq_orders")
+        depts(s).createOrReplaceTempView("sq_depts")
+        s.createDataFrame([(1,), (2,), (None,)], "pid INT").createOrReplaceTempView("sq_nullable")
+
+    compare.both(make)
+    return compare
+
+
+QUERIES = {
+    # IN / NOT IN, with Spark's null semantics
+    "in_subquery": "SELECT id, name FROM sq_people WHERE id IN (SELECT pid FROM sq_orders)",
+    "not_in_with_null": "SELECT id FROM sq_people WHERE id NOT IN (SELECT pid FROM sq_orders)",
+    "not_in_no_null": (
+        "SELECT id FROM sq_people WHERE id NOT IN (SELECT pid FROM sq_orders WHERE pid IS NOT NULL)"
+    ),
+    "not_in_empty": "SELECT id, age FROM sq_people WHERE age NOT IN (SELECT pid FROM sq_orders WHERE oid < 0)",
+    "in_correlated": (
+        "SELECT id FROM sq_people p WHERE p.id IN "
+        "(SELECT o.pid FROM sq_orders o WHERE o.amount > p.salary / 20)"
+    ),
+    "in_under_or": (
+        "SELECT id FROM sq_people WHERE age > 50 OR id IN (SELECT pid FROM sq_orders WHERE amount > 4)"
+    ),
+    "in_union_subquery": (
+        "SELECT id FROM sq_people WHERE id IN (SELECT pid FROM sq_orders UNION SELECT floor FROM sq_depts)"
+    ),
+    # EXISTS / NOT EXISTS, correlated, also with a non-equality correlation
+    "exists": "SELECT id FROM sq_people p WHERE EXISTS (SELECT 1 FROM sq_orders o WHERE o.pid = p.id)",
+    "not_exists": (
+        "SELECT id FROM sq_people p WHERE NOT EXISTS (SELECT * FROM sq_orders o WHERE o.pid = p.id)"
+    ),
+    "exists_non_equi": (
+        "SELECT oid FROM sq_orders o1 WHERE EXISTS (SELECT 1 FROM sq_orders o2 "
+        "WHERE o1.pid = o2.pid AND o1.oid <> o2.oid)"
+    ),
+    "exists_or_exists": (
+        "SELECT id FROM sq_people p WHERE EXISTS (SELECT 1 FROM sq_orders o WHERE o.pid = p.id AND o.amount > 6) "
+        "OR EXISTS (SELECT 1 FROM sq_depts d WHERE d.dept = p.dept AND d.floor = 2)"
+    ),
+    "exists_uncorrelated": "SELECT id FROM sq_people WHERE EXISTS (SELECT 1 FROM sq_orders WHERE oid > 7)",
+    # scalar subqueries
+    "scalar_where": "SELECT id FROM sq_people WHERE salary > (SELECT avg(salary) FROM sq_people)",
+    "scalar_select": (
+        "SELECT id, (SELECT max(amount) FROM sq_orders) AS m, "
+        "(SELECT count(*) FROM sq_depts) + id AS c FROM sq_people"
+    ),
+    "scalar_correlated": (
+        "SELECT p.id FROM sq_people p WHERE p.salary > "
+        "(SELECT 0.9 * avg(q.salary) FROM sq_people q WHERE q.dept = p.dept)"
+    ),
+    "scalar_having": (
+        "SELECT dept, sum(salary) AS s FROM sq_people GROUP BY dept "
+        "HAVING sum(salary) > (SELECT 0.2 * sum(salary) FROM sq_people)"
+    ),
+    "scalar_in_case": (
+        "SELECT CASE WHEN (SELECT count(*) FROM sq_orders WHERE amount > 4) > 2 "
+        "THEN (SELECT min(age) FROM sq_people) ELSE -1 END AS bucket FROM sq_depts WHERE floor = 1"
+    ),
+    "cte_in_subquery": (
+        "WITH big AS (SELECT * FROM sq_people WHERE salary > 80) "
+        "SELECT dept, count(*) FROM big GROUP BY dept HAVING count(*) >= (SELECT count(*) / 4 FROM big)"
+    ),
+    # set operations
+    "intersect": "SELECT dept FROM sq_people INTERSECT SELECT dept FROM sq_depts",
+    "intersect_all": "SELECT pid FROM sq_orders INTERSECT ALL SELECT pid FROM sq_orders WHERE oid > 5",
+    "except": "SELECT dept FROM sq_people EXCEPT SELECT dept FROM sq_depts",
+    "except_all": "SELECT pid FROM sq_orders EXCEPT ALL SELECT pid FROM sq_nullable",
+    "minus": "SELECT pid FROM sq_orders MINUS SELECT pid FROM sq_nullable",
+    # grouping sets
+    "rollup": (
+        "SELECT dept, active, sum(salary) AS s, count(*) AS n, grouping(dept) AS g, "
+        "grouping_id() AS gid FROM sq_people GROUP BY ROLLUP(dept, active)"
+    ),
+    "cube": "SELECT dept, active, count(*) FROM sq_people GROUP BY CUBE(dept, active)",
+    "grouping_sets": (
+        "SELECT dept, active, avg(age) FROM sq_people GROUP BY GROUPING SETS ((dept), (active), ())"
+    ),
+    "with_rollup": "SELECT dept, count(*) AS n FROM sq_people GROUP BY dept WITH ROLLUP",
+    "mixed_rollup": (
+        "SELECT dept, active, age, count(*) FROM sq_people "
+        "GROUP BY dept, ROLLUP(active, age)"
+    ),
+    "rollup_window": (
+        "SELECT dept, active, sum(salary) AS s, grouping(dept) + grouping(active) AS lvl, "
+        "rank() OVER (PARTITION BY grouping(dept) + grouping(active) ORDER BY sum(salary) DESC) AS r "
+        "FROM sq_people GROUP BY ROLLUP(dept, active)"
+    ),
+    # windows over aggregates
+    "window_over_sum": (
+        "SELECT dept, active, sum(salary) AS s, sum(sum(salary)) OVER (PARTITION BY dept) AS dept_total "
+        "FROM sq_people GROUP BY dept, active"
+    ),
+    "rank_by_aggregate": (
+        "SELECT dept, count(*) AS n, rank() OVER (ORDER BY count(*) DESC) AS r FROM sq_people GROUP BY dept"
+    ),
+    "avg_window_of_aggregate": (
+        "SELECT dept, age > 35 AS older, avg(sum(salary)) OVER (PARTITION BY dept) AS a "
+        "FROM sq_people GROUP BY dept, age > 35"
+    ),
+    # comma joins with conditions in WHERE (pushed into the join)
+    "comma_join": (
+        "SELECT p.name, o.amount, d.title FROM sq_people p, sq_orders o, sq_depts d "
+        "WHERE p.id = o.pid AND d.dept = p.dept AND o.amount > 2"
+    ),
+    "comma_join_out_of_order": (
+        "SELECT count(*) FROM sq_depts d, sq_orders o, sq_people p "
+        "WHERE p.id = o.pid AND d.dept = p.dept"
+    ),
+    "group_by_alias": "SELECT upper(dept) AS d, count(*) FROM sq_people GROUP BY d",
+}
+
+ORDERED = {
+    "order_by_aggregate_in_select": (
+        "SELECT dept, count(*) FROM sq_people GROUP BY dept ORDER BY count(*) DESC, dept"
+    ),
+    "order_by_aggregate_not_selected": (
+        "SELECT dept FROM sq_people GROUP BY dept ORDER BY sum(salary) DESC NULLS LAST, dept"
+    ),
+    "order_by_key_not_selected": (
+        "SELECT count(*) AS n FROM sq_people GROUP BY dept, active ORDER BY dept, active"
+    ),
+    "order_by_column_not_selected": "SELECT name FROM sq_people ORDER BY age DESC, id",
+    "order_by_rollup": (
+        "SELECT dept, active, count(*) AS n FROM sq_people GROUP BY ROLLUP(dept, active) "
+        "ORDER BY grouping(dept), dept, grouping(active), active"
+    ),
+    "intersect_ordered": "SELECT dept FROM sq_people INTERSECT SELECT dept FROM sq_depts ORDER BY dept",
+    "order_limit_top_n": "SELECT id, salary FROM sq_people ORDER BY salary DESC NULLS LAST, id LIMIT 3",
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_sql(views, name):
+    views(lambda s: s.sql(QUERIES[name]))
+
+
+@pytest.mark.parametrize("name", sorted(ORDERED))
+def test_sql_ordered(views, name):
+    views(lambda s: s.sql(ORDERED[name]), ordered=True)
+
+
+def test_dataframe_set_operations(compare):
+    def job(s):
+        a = people(s).select("dept")
+        b = depts(s).select("dept")
+        return a.intersect(b).union(a.subtract(b)).union(a.exceptAll(b)).union(a.intersectAll(a))
+
+    compare(job)
