@@ -278,3 +278,55 @@ def test_python_error_in_map_in_pandas(spark):
         _df(spark).mapInPandas(broken, SCHEMA).collect()
     assert "ValueError: bad batch of" in str(info.value)
     assert "in broken" in str(info.value)
+
+
+def test_udfs_over_dates_and_timestamps(compare):
+    def q(s):
+        f = F()
+        df = s.createDataFrame(
+            [(1, "2024-02-29 23:30:00"), (2, None), (3, "1999-12-31 00:00:01")], "id int, t string"
+        ).select("id", f.to_timestamp("t").alias("ts"), f.to_date("t").alias("d"))
+        next_day = f.udf(lambda d: None if d is None else d.replace(day=1), "date", useArrow=False)
+        hour = f.udf(lambda t: None if t is None else t.hour, "int", useArrow=False)
+
+        @f.pandas_udf("timestamp")
+        def plus_hour(t: pd.Series) -> pd.Series:
+            return t + pd.Timedelta(hours=1)
+
+        return df.select(
+            "id",
+            next_day("d").alias("first"),
+            hour("ts").alias("h"),
+            plus_hour("ts").alias("ts1"),
+        )
+
+    compare(q)
+
+
+def test_grouped_agg_udf_over_a_bounded_frame(compare):
+    def q(s):
+        f = F()
+        from pyspark.sql import Window
+
+        @f.pandas_udf("double")
+        def mean_d(v: pd.Series) -> float:
+            return v.mean()
+
+        w = Window.partitionBy("s").orderBy("id").rowsBetween(-1, 0)
+        return _df(s).select("id", "s", mean_d("d").over(w).alias("m"))
+
+    compare(q)
+
+
+def test_udf_as_grouping_and_sort_key(compare):
+    def q(s):
+        f = F()
+        parity = f.udf(lambda x: "odd" if x % 2 else "even")
+        return (
+            s.range(0, 20, 1, 3)
+            .groupBy(parity("id").alias("p"))
+            .agg(f.count("*").alias("n"))
+            .orderBy(f.udf(lambda p: p[::-1])("p"))
+        )
+
+    compare(q, ordered=True)
