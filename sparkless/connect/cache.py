@@ -250,6 +250,7 @@ def catalog_cache(conv: RelationConverter, kind: str, m) -> ir.Plan:  # noqa: AN
     if kind == "cache_table":
         cache_table(session, m.table_name, m.storage_level if m.HasField("storage_level") else None)
     elif kind == "uncache_table":
+        is_table_cached(session, m.table_name)  # raises TABLE_OR_VIEW_NOT_FOUND
         uncache_table(session, m.table_name)
     elif kind == "clear_cache":
         clear(session)

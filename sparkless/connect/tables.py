@@ -190,6 +190,7 @@ def create_empty_table(
     if_not_exists: bool = False,
     replace: bool = False,
     comment: str | None = None,
+    properties: dict[str, str] | None = None,
 ) -> None:
     cat = C.catalog_of(session.engine)
     n = C.resolve_name(session, parts, views=False)
@@ -226,6 +227,7 @@ def create_empty_table(
             options,
             managed=location is None,
             comment=comment,
+            properties=dict(properties or {}),
         )
         cat.save(meta)
 
@@ -373,7 +375,8 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
         desc = "default database" if d == C.DEFAULT_DB else ""
         return result(_rows(db_fields, [(d, C.CATALOG, desc, cat.location_uri(d))]))
     if kind == "database_exists":
-        return result(_one("value", cat.database_exists(m.db_name), pa.bool_()))
+        d = split_identifier(m.db_name)[-1]
+        return result(_one("value", cat.database_exists(d), pa.bool_()))
     if kind == "create_database":
         cat.create_database(m.db_name, m.if_not_exists)
         return empty()
@@ -518,10 +521,22 @@ def _props(stmt: exp.Create) -> dict:
             out["global"] = True
         elif isinstance(p, exp.SchemaCommentProperty):
             out["comment"] = p.this.name
-        elif type(p) is exp.Property and p.name:
-            value = p.args.get("value")
-            out["options"][p.name] = value.name if value is not None else ""
+        elif isinstance(p, exp.OptionsProperty):
+            for o in p.expressions:
+                out["options"][o.name] = _prop_value(o.args.get("value"))
+        elif type(p) is exp.Property and p.name:  # TBLPROPERTIES
+            out.setdefault("properties", {})[p.name] = _prop_value(p.args.get("value"))
+    if "location" not in out and "path" in out["options"]:
+        out["location"] = out["options"].pop("path")
     return out
+
+
+def _prop_value(v: exp.Expression | None) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, exp.Boolean):
+        return "true" if v.this else "false"
+    return v.name
 
 
 def _local(table: pa.Table) -> rpb.Relation:
@@ -682,6 +697,7 @@ def _create_table(planner: ConnectPlanner, stmt: exp.Create) -> None:
         if_not_exists=bool(stmt.args.get("exists")),
         replace=bool(stmt.args.get("replace")),
         comment=props.get("comment"),
+        properties=props.get("properties"),
     )
 
 
@@ -733,6 +749,12 @@ def _insert(planner: ConnectPlanner, stmt: exp.Insert) -> None:
     if isinstance(target, exp.Schema):
         columns = [c.name for c in target.expressions]
         target = target.this
+    static = {}
+    partition = target.args.get("partition") if isinstance(target, exp.Table) else None
+    if partition is not None:
+        for e in partition.expressions:
+            if isinstance(e, exp.EQ):
+                static[e.this.name.lower()] = e.expression
     meta = _existing(session, _table_parts(target))
     query = stmt.expression
     with session.lock:
@@ -742,7 +764,33 @@ def _insert(planner: ConnectPlanner, stmt: exp.Insert) -> None:
             logical = SqlPlanner(session).plan(query)
     if columns is not None:
         logical = _by_name(session.builder.to_df(logical, columns), meta)
+    if static:
+        logical = _with_static_partitions(session, meta, logical, static)
     insert(planner, meta, logical, overwrite=bool(stmt.args.get("overwrite")))
+
+
+def _with_static_partitions(
+    session: Session, meta: C.TableMeta, logical: ir.Plan, static: dict
+) -> ir.Plan:
+    """``INSERT INTO t PARTITION (p = 1) SELECT ...``: the query gives the other columns."""
+    data = [f for f in meta.schema.fields if f.name.lower() not in static]
+    if len(data) != len(logical.output):
+        reason = "too many" if len(logical.output) > len(data) else "not enough"
+        raise _arity_error(meta, [a.name for a in logical.output], reason)
+    given = iter(logical.output)
+    exprs = []
+    for f in meta.schema.fields:
+        if f.name.lower() in static:
+            lit = session.analyzer.resolve(
+                static[f.name.lower()], session.analyzer.scope(logical)
+            ).expr
+            exprs.append(
+                ir.NamedExpr(cast_sql(lit, f.dataType), ir.Attribute(f.name, f.dataType, True))
+            )
+        else:
+            a = next(given)
+            exprs.append(ir.NamedExpr(Analyzer._ref(a), a))
+    return ir.Project(logical, exprs)
 
 
 def _values(session: Session, values: exp.Values) -> ir.Plan:

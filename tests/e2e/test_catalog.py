@@ -247,3 +247,36 @@ def test_table_survives_restart(tmp_path):
             srv.stop()
     assert rows == [0, 1, 2, 3]
     assert (tmp_path / "work" / "spark-warehouse" / "kept").is_dir()
+
+
+def test_static_partition_insert_and_properties(compare, name):
+    def fn(s):
+        s.sql(
+            f"CREATE TABLE {name} (id INT, p INT) USING parquet PARTITIONED BY (p) "
+            "TBLPROPERTIES ('k1' = 'v1')"
+        )
+        s.sql(f"INSERT INTO {name} PARTITION (p = 1) SELECT 5")
+        s.sql(f"INSERT INTO {name} VALUES (6, 2)")
+        return s.table(name)
+
+    compare(fn)
+    ours, theirs = compare.values(
+        lambda s: (
+            s.catalog.getTableProperties(name).get("k1"),
+            sorted(x.partition for x in s.catalog.listPartitions(name)),
+        )
+    )
+    assert ours == theirs
+
+
+def test_external_table_from_path_option(compare, name, tmp_path):
+    path = str(tmp_path / "ext")
+
+    def fn(s):
+        s.range(3).selectExpr("id AS a", "id * 2 AS b").write.mode("overwrite").parquet(path)
+        s.sql(f"CREATE TABLE {name} USING parquet OPTIONS (path '{path}')")
+        return s.table(name)
+
+    compare(fn)
+    ours, theirs = compare.values(lambda s: s.catalog.getTable(name).tableType)
+    assert ours == theirs == "EXTERNAL"
