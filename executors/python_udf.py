@@ -302,24 +302,33 @@ def _scalar(spec: Mapping[str, Any], conf: Mapping[str, Any]) -> Callable[..., p
                 lst[i].values if lst[i].is_valid else pa.array([], lst.type.value_type)
                 for lst in lists
             ]
-            if eval_type in (252, 253):
-                out.append(_call(func, name, *groups))
-            else:
-                out.append(_call(func, name, *_pandas_args(groups, tz)))
-        if eval_type in (252, 253):
+            args = groups if arrow_agg else _pandas_args(groups, tz)
+            if eval_type in (217, 254):  # Iterator[...] -> scalar: the group as one batch
+                args = [iter([args[0] if len(args) == 1 else tuple(args)])]
+            out.append(_call(func, name, *args))
+        if arrow_agg:
             return pa.array([v.as_py() if isinstance(v, pa.Scalar) else v for v in out], type=t)
         return _from_pandas_scalars(out, t, tz)
 
-    if spec.get("aggregate"):
-        return grouped_agg
-    return {
-        100: rows,
-        101: rows,
-        200: pandas_series,
-        204: pandas_iter,
-        250: arrow_array,
-        251: arrow_iter,
-    }[eval_type]
+    arrow_agg = eval_type in (252, 253, 254)
+    fn = (
+        grouped_agg
+        if spec.get("aggregate")
+        else {
+            100: rows,
+            101: rows,
+            200: pandas_series,
+            204: pandas_iter,
+            250: arrow_array,
+            251: arrow_iter,
+        }[eval_type]
+    )
+
+    def on_arrays(*args: pa.Array | pa.ChunkedArray) -> pa.Array:
+        # DuckDB may hand a vector over as a ChunkedArray; user code expects an Array
+        return fn(*(a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in args))
+
+    return on_arrays
 
 
 def _from_pandas_scalars(values: list[Any], t: pa.DataType, tz: str) -> pa.Array:
