@@ -21,6 +21,14 @@ import pyarrow.ipc as ipc
 from executors.errors import task_error
 from executors.events import TaskEvent, TaskResult, attempt_prefix
 from executors.files import write_files
+from executors.memory import (
+    BlockStream,
+    SpillWatch,
+    apply,
+    input_bytes,
+    referenced_once,
+    task_memory,
+)
 from shuffle.arrow_io import ipc_to_table, schema_from_b64, schema_to_b64, write_options
 from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
@@ -203,8 +211,12 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     before = {uri: s.metrics.as_dict() for uri, s in stores.items()}
     conf = event.get("conf") or {}
     con = connection(int(conf.get(THREADS_CONF, DEFAULT_THREADS)))
+    memory = task_memory(conf)
+    apply(con, memory)
     budget = parse_size(str(conf.get(BROADCAST_CACHE_CONF, "512m")))
     registered: list[str] = []
+    streams: list[BlockStream] = []
+    watch = None
     input_rows = 0
     python = None  # executors.python_udf, imported only when the task runs Python UDFs
     try:
@@ -215,13 +227,22 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
         for spec in event["inputs"]:
             if spec["kind"] == "python":
                 table = python.run_step(con, spec, conf)
+            elif _streamed(spec, event["sql"], memory.stream_bytes):
+                stream = _block_stream(stores[spec.get("store") or event["store"]], spec)
+                streams.append(stream)
+                table = stream.reader()
             else:
                 table = load_input(stores[spec.get("store") or event["store"]], spec, budget)
                 input_rows += table.num_rows
             con.register(spec["name"], table)
             registered.append(spec["name"])
         read_done = time.perf_counter()
-        output = write_output(con, stores[event["output"].get("store") or event["store"]], event)
+        out_store = stores[event["output"].get("store") or event["store"]]
+        if streams:  # a large input: record how much DuckDB spilled meanwhile
+            with SpillWatch(memory.spill_dir) as watch:
+                output = write_output(con, out_store, event)
+        else:
+            output = write_output(con, out_store, event)
     except duckdb.Error:
         failure = python.take_failure() if python is not None else None
         if failure is not None:
@@ -230,6 +251,7 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     finally:
         for name in registered:
             con.unregister(name)
+    input_rows += sum(s.rows for s in streams)
     done = time.perf_counter()
     return {
         "status": "ok",
@@ -242,8 +264,28 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
             "output_rows": output.get("rows", 0),
             "output_bytes": output.get("bytes", 0),
             "store": _store_delta(stores, before),
+            "memory_limit_bytes": memory.limit_bytes,
+            "streamed_inputs": len(streams),
+            "spill_peak_bytes": watch.peak if watch is not None else 0,
         },
     }
+
+
+def _streamed(spec: Mapping[str, Any], sql: str, threshold: int) -> bool:
+    """Stream a shuffle input that is large against the memory limit (``executors.memory``)."""
+    return (
+        spec["kind"] == "shuffle"
+        and not spec.get("cache")
+        and input_bytes(spec) > threshold
+        and referenced_once(sql, spec["name"])
+    )
+
+
+def _block_stream(store: BlockStore, spec: Mapping[str, Any]) -> BlockStream:
+    schema = schema_from_b64(spec["schema"])
+    return BlockStream(
+        lambda b: read_blocks(store, [b], schema, max_threads=1), spec["blocks"], schema
+    )
 
 
 def handler(event: TaskEvent, context: Any = None) -> TaskResult:

@@ -213,6 +213,7 @@ class DAGScheduler:
                     float(metrics.get("seconds", 0.0)),
                     int(metrics.get("store", {}).get("bytes_read", 0)),
                     int(outcome["output"].get("bytes", 0)),
+                    metrics=metrics,
                 )
             )
             return self.state.task_succeeded(key, partition, attempt, outcome["output"], now) + self._resize(key, now)

@@ -37,6 +37,8 @@ class TaskEnd:
     input_bytes: int = 0
     output_bytes: int = 0
     error: str | None = None
+    # the function's own figures (executors.handler: seconds, rows, store, memory, spill)
+    metrics: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

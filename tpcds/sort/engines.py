@@ -35,6 +35,12 @@ class StageStat:
     task_seconds: list[float] = field(default_factory=list)
     input_bytes: int = 0
     output_bytes: int = 0
+    max_task_input_bytes: int = 0  # the largest partition a task of this stage read
+    read_seconds: float = 0.0  # summed over tasks: inputs fetched and decoded
+    compute_write_seconds: float = 0.0  # summed: DuckDB fragment + partition/encode + put
+    memory_limit_bytes: int = 0  # DuckDB's limit in the functions (executors.memory)
+    streamed_tasks: int = 0  # tasks that streamed a shuffle input larger than its share
+    spill_peak_bytes: int = 0  # the most any task had spilled to disk at once
 
     @property
     def phase(self) -> str:
@@ -81,6 +87,13 @@ class Recorder:
                 st.task_seconds.append(event.seconds)
                 st.input_bytes += event.input_bytes
                 st.output_bytes += event.output_bytes
+                m = getattr(event, "metrics", None) or {}
+                st.max_task_input_bytes = max(st.max_task_input_bytes, event.input_bytes)
+                st.read_seconds += float(m.get("read_seconds", 0.0))
+                st.compute_write_seconds += float(m.get("compute_write_seconds", 0.0))
+                st.memory_limit_bytes = max(st.memory_limit_bytes, int(m.get("memory_limit_bytes", 0)))
+                st.streamed_tasks += int(bool(m.get("streamed_inputs")))
+                st.spill_peak_bytes = max(st.spill_peak_bytes, int(m.get("spill_peak_bytes", 0)))
             elif kind == "StageCompleted":
                 st = self.stages.get((event.job_id, event.stage_id))
                 if st is not None:
