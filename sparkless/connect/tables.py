@@ -446,7 +446,97 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
             }
         )
         return result(_rows([("partition", pa.string())], rows))
+    if kind in ("list_functions", "function_exists", "get_function"):
+        return result(_functions(session, kind, m))
+    if kind == "get_create_table_string":
+        meta = _existing(session, split_identifier(m.table_name))
+        return result(_one("createtab_stmt", create_table_string(meta), pa.string()))
     raise unsupported(f"spark.catalog operation '{kind}'")
+
+
+_NOT_SQL = {
+    "col",
+    "column",
+    "lit",
+    "udf",
+    "udtf",
+    "pandas_udf",
+    "broadcast",
+    "call_function",
+    "call_udf",
+    "expr",
+    "asc",
+    "desc",
+    "asc_nulls_first",
+    "asc_nulls_last",
+    "desc_nulls_first",
+    "desc_nulls_last",
+    "window",
+    "session_window",
+    "unwrap_udt",
+    "try_remote_functions",
+    "to_str",
+    "get_active_spark_context",
+}
+
+
+def builtin_functions() -> list[str]:
+    """Spark's built-in function names, as pyspark exposes them (SQL names are its lower-case names)."""
+    from pyspark.sql import functions
+
+    names = {
+        n for n in functions.__all__ if n.islower() and n not in _NOT_SQL and not n.startswith("_")
+    }
+    return sorted(names)
+
+
+def _functions(session: Session, kind: str, m) -> pa.Table:  # noqa: ANN001 - a catalog_pb2 message
+    fields = [(n, t) for n, t in _TABLE_FIELDS[:4]] + [
+        ("className", pa.string()),
+        ("isTemporary", pa.bool_()),
+    ]
+    udfs = sorted(getattr(session.analyzer, "udfs", {}) or {})
+
+    def row(name: str, temporary: bool) -> tuple:
+        if temporary:
+            return (name, None, None, None, None, True)
+        return (name, None, None, None, f"org.apache.spark.sql.catalyst.expressions.{name}", True)
+
+    if kind == "list_functions":
+        pattern = m.pattern if m.HasField("pattern") else None
+        rows = [row(n, True) for n in udfs if C.matches(n, pattern)]
+        rows += [row(n, False) for n in builtin_functions() if C.matches(n, pattern)]
+        return _rows(fields, rows)
+    parts = split_identifier(m.function_name)
+    name = parts[-1].lower()
+    qualified = len(parts) > 1
+    known = name in udfs or (not qualified and name in builtin_functions())
+    if kind == "function_exists":
+        return _one("value", known, pa.bool_())
+    if not known:
+        raise AnalysisException(
+            f"The routine {C.quoted(*parts)} cannot be found. Verify the spelling and correctness of the "
+            "schema and catalog.",
+            "UNRESOLVED_ROUTINE",
+            sql_state="42883",
+        )
+    return _rows(fields, [row(name, name in udfs)])
+
+
+def create_table_string(meta: C.TableMeta) -> str:
+    """SHOW CREATE TABLE's text, as Spark writes it for a data source table."""
+    if meta.view_text is not None:
+        return f"CREATE VIEW {C.CATALOG}.{meta.db}.{meta.name} AS {meta.view_text}\n"
+    cols = ",\n".join(f"  {f.name} {f.dataType.simpleString().upper()}" for f in meta.schema.fields)
+    out = f"CREATE TABLE {C.CATALOG}.{meta.db}.{meta.name} (\n{cols})\nUSING {meta.fmt}\n"
+    if meta.partition_by:
+        out += f"PARTITIONED BY ({', '.join(meta.partition_by)})\n"
+    if not meta.managed:
+        out += f"LOCATION '{meta.location}'\n"
+    if meta.properties:
+        props = ",\n".join(f"  '{k}' = '{v}'" for k, v in sorted(meta.properties.items()))
+        out += f"TBLPROPERTIES (\n{props})\n"
+    return out
 
 
 def empty_plan(b) -> ir.Plan:  # noqa: ANN001 - PlanBuilder

@@ -280,3 +280,24 @@ def test_external_table_from_path_option(compare, name, tmp_path):
     compare(fn)
     ours, theirs = compare.values(lambda s: s.catalog.getTable(name).tableType)
     assert ours == theirs == "EXTERNAL"
+
+
+def test_functions_in_the_catalog(compare):
+    def fn(s):
+        return (
+            s.catalog.functionExists("count"),
+            s.catalog.functionExists("default.nope_fn"),
+            "to_date" in {f.name for f in s.catalog.listFunctions(pattern="to_*")},
+            s.catalog.listFunctions(pattern="*not_existing_func*"),
+        )
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
+
+
+def test_create_table_string(spark, name):
+    spark.sql(f"CREATE TABLE {name} (id INT, s STRING) USING parquet")
+    text = spark.catalog.getCreateTableString(name)
+    assert (
+        text.startswith(f"CREATE TABLE spark_catalog.default.{name} (") and "USING parquet" in text
+    )
