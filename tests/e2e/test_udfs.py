@@ -330,3 +330,44 @@ def test_udf_as_grouping_and_sort_key(compare):
         )
 
     compare(q, ordered=True)
+
+
+def test_arrow_udfs_and_iterator_aggregates(compare):
+    def q(s):
+        f = F()
+
+        @f.arrow_udf("long")
+        def plus_one(v: pa.Array) -> pa.Array:
+            return pa.compute.add(v, 1)
+
+        @f.arrow_udf("long")
+        def times_two(it: Iterator[pa.Array]) -> Iterator[pa.Array]:
+            for v in it:
+                yield pa.compute.multiply(v, 2)
+
+        return s.range(0, 50, 1, 2).select(
+            "id", plus_one("id").alias("p"), times_two("id").alias("t")
+        )
+
+    compare(q)
+
+    def agg(s):
+        f = F()
+
+        @f.pandas_udf("double")
+        def mean_iter(it: Iterator[pd.Series]) -> float:
+            total, n = 0.0, 0
+            for v in it:
+                total, n = total + v.sum(), n + v.count()
+            return total / n if n else None
+
+        @f.arrow_udf("long")
+        def arrow_max(v: pa.Array) -> int:
+            return pa.compute.max(v).as_py()
+
+        return _df(s).groupBy("s").agg(mean_iter("d").alias("m")), _df(s).groupBy("s").agg(
+            arrow_max("v").alias("x")
+        )  # Spark plans one kind of Python aggregate per Aggregate
+
+    compare(lambda s: agg(s)[0])
+    compare(lambda s: agg(s)[1])
