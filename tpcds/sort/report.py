@@ -38,12 +38,37 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
         )
     ok = [r for r in doc["results"] if r["status"] == "ok" and r.get("mbps")]
     lines = ["\n".join(rows)]
+    profile = stage_profile(doc)
+    if profile:
+        lines.append("\n" + profile)
     if len(ok) == 2:
         lines.append(f"\n{ok[0]['engine']} / {ok[1]['engine']} MB/s ratio: "
                      f"{ok[0]['mbps'] / ok[1]['mbps']:.2f}")
     if prediction:
         lines.append("\n" + prediction)
     return "\n".join(lines) + "\n"
+
+
+def stage_profile(doc: dict[str, Any]) -> str:
+    """Per stage of each engine that reports stages: where the time went inside the tasks
+    (summed over tasks: inputs fetched + decoded vs DuckDB fragment + partition/encode +
+    store put), the largest partition a task read, and the most any task spilled."""
+    rows = [
+        "| engine | stage | tasks | wall s | task s min / median / max | Σ read s | "
+        "Σ compute+write s | largest task input MB | spill MB |",
+        "|---|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for r in doc["results"]:
+        for s in r.get("stages") or []:
+            ts = sorted(s.get("task_seconds") or [0.0])
+            rows.append(
+                f"| {r['engine']} | {s['phase']} | {len(s.get('task_seconds') or [])} | "
+                f"{s['seconds']:.1f} | {ts[0]:.2f} / {ts[len(ts) // 2]:.2f} / {ts[-1]:.2f} | "
+                f"{s.get('read_seconds', 0.0):.1f} | {s.get('compute_write_seconds', 0.0):.1f} | "
+                f"{s.get('max_task_input_bytes', 0) / 1e6:.0f} | "
+                f"{s.get('spill_peak_bytes', 0) / 1e6:.0f} |"
+            )
+    return "\n".join(rows) if len(rows) > 2 else ""
 
 
 def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
