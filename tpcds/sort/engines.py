@@ -38,6 +38,8 @@ class StageStat:
     max_task_input_bytes: int = 0  # the largest partition a task of this stage read
     read_seconds: float = 0.0  # summed over tasks: inputs fetched and decoded
     compute_write_seconds: float = 0.0  # summed: DuckDB fragment + partition/encode + put
+    query_seconds: float = 0.0  # summed, map stages: of which DuckDB ran the fragment
+    shuffle_write_seconds: float = 0.0  # summed, map stages: group by partition, IPC, put
     memory_limit_bytes: int = 0  # DuckDB's limit in the functions (executors.memory)
     streamed_tasks: int = 0  # tasks that streamed a shuffle input larger than its share
     spill_peak_bytes: int = 0  # the most any task had spilled to disk at once
@@ -91,6 +93,8 @@ class Recorder:
                 st.max_task_input_bytes = max(st.max_task_input_bytes, event.input_bytes)
                 st.read_seconds += float(m.get("read_seconds", 0.0))
                 st.compute_write_seconds += float(m.get("compute_write_seconds", 0.0))
+                st.query_seconds += float(m.get("query_seconds", 0.0))
+                st.shuffle_write_seconds += float(m.get("shuffle_write_seconds", 0.0))
                 st.memory_limit_bytes = max(st.memory_limit_bytes, int(m.get("memory_limit_bytes", 0)))
                 st.streamed_tasks += int(bool(m.get("streamed_inputs")))
                 st.spill_peak_bytes = max(st.spill_peak_bytes, int(m.get("spill_peak_bytes", 0)))

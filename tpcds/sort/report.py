@@ -55,8 +55,8 @@ def stage_profile(doc: dict[str, Any]) -> str:
     store put), the largest partition a task read, and the most any task spilled."""
     rows = [
         "| engine | stage | tasks | wall s | task s min / median / max | Σ read s | "
-        "Σ compute+write s | largest task input MB | spill MB |",
-        "|---|---|---:|---:|---|---:|---:|---:|---:|",
+        "Σ compute+write s (DuckDB query / shuffle write) | largest task input MB | spill MB |",
+        "|---|---|---:|---:|---|---:|---|---:|---:|",
     ]
     for r in doc["results"]:
         for s in r.get("stages") or []:
@@ -64,7 +64,13 @@ def stage_profile(doc: dict[str, Any]) -> str:
             rows.append(
                 f"| {r['engine']} | {s['phase']} | {len(s.get('task_seconds') or [])} | "
                 f"{s['seconds']:.1f} | {ts[0]:.2f} / {ts[len(ts) // 2]:.2f} / {ts[-1]:.2f} | "
-                f"{s.get('read_seconds', 0.0):.1f} | {s.get('compute_write_seconds', 0.0):.1f} | "
+                f"{s.get('read_seconds', 0.0):.1f} | {s.get('compute_write_seconds', 0.0):.1f}"
+                + (
+                    f" ({s['query_seconds']:.1f} / {s['shuffle_write_seconds']:.1f})"
+                    if s.get("query_seconds")
+                    else ""
+                )
+                + " | "
                 f"{s.get('max_task_input_bytes', 0) / 1e6:.0f} | "
                 f"{s.get('spill_peak_bytes', 0) / 1e6:.0f} |"
             )
