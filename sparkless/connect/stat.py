@@ -231,6 +231,11 @@ def summary(conv: RelationConverter, r: pb.StatSummary) -> ir.Plan:
     return _summary(conv, child, child.output, list(r.statistics) or SUMMARY)
 
 
+def _as_double(a: ir.Attribute) -> str:
+    q = "`" + a.name.replace("`", "``") + "`"
+    return f"try_cast({q} AS DOUBLE)" if isinstance(a.dtype, StringType) else f"CAST({q} AS DOUBLE)"
+
+
 def _percent(stat: str) -> float:
     try:
         p = float(stat[:-1]) / 100.0
@@ -271,9 +276,20 @@ def _summary(
     # The aggregates: Spark's functions (by name, through the analyzer), then the percentiles.
     spark_aggs: list[exp.Expression] = []
     slots: list[list[tuple[str, int | None]]] = []  # per column: (kind, index) per statistic
-    for a in cols:
+    source = child
+    if "stddev" in lowered:
+        # Two passes, as Spark's central moments come out (DuckDB's one-pass stddev_samp can
+        # differ in the last digits): the means first, joined to every row.
+        means = [
+            exp.alias_(sqlglot.parse_one(f"avg({_as_double(a)})", read="spark"), f"__mean{i}")
+            for i, a in enumerate(cols)
+        ]
+        source = conv.b.join(child, conv.b.aggregate(child, [], means), "cross", None)
+    for ci, a in enumerate(cols):
         q = "`" + a.name.replace("`", "``") + "`"
         casted = f"try_cast({q} AS DOUBLE)" if isinstance(a.dtype, StringType) else q
+        d, m = _as_double(a), f"`__mean{ci}`"
+        stddev = f"CASE WHEN count({d}) > 1 THEN sqrt(sum(({d} - {m}) * ({d} - {m})) / (count({d}) - 1)) END"
         per: list[tuple[str, int | None]] = []
         for s in lowered:
             sql = {
@@ -281,7 +297,7 @@ def _summary(
                 "count_distinct": f"count(DISTINCT {q})",
                 "approx_count_distinct": f"approx_count_distinct({q})",
                 "mean": f"avg({casted})",
-                "stddev": f"stddev({casted})",
+                "stddev": stddev,
                 "min": f"min({q})",
                 "max": f"max({q})",
             }.get(s)
@@ -293,7 +309,7 @@ def _summary(
             )
             per.append(("agg", len(spark_aggs) - 1))
         slots.append(per)
-    agg = conv.b.aggregate(child, [], spark_aggs)
+    agg = conv.b.aggregate(source, [], spark_aggs)
     assert isinstance(agg, ir.Aggregate)
     pct_attrs: list[ir.Attribute | None] = []
     if percentiles:
