@@ -95,8 +95,11 @@ _broadcasts: OrderedDict[tuple, pa.Table] = OrderedDict()
 
 
 def _cached_broadcast(store: BlockStore, spec: Mapping[str, Any], budget: int) -> pa.Table:
-    """A broadcast read once per warm function: keyed by its exact blocks, LRU by bytes."""
-    key = tuple((b["key"], b["offset"], b["length"]) for b in spec["blocks"])
+    """A broadcast read once per warm function: keyed by its exact blocks, LRU by bytes.
+
+    The schema is part of the key: an empty broadcast has no blocks, and two empty ones
+    with different columns must not share an entry."""
+    key = (spec["schema"], *((b["key"], b["offset"], b["length"]) for b in spec["blocks"]))
     table = _broadcasts.get(key)
     if table is not None:
         _broadcasts.move_to_end(key)

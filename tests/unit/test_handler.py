@@ -325,3 +325,14 @@ def test_warm_function_caches_a_broadcast_it_has_read(store_uri):
         reads.append(result["metrics"]["store"]["bytes_read"])
         assert ipc_to_table(store.get(output["key"])).column(0).to_pylist() == ["b", "c"]
     assert reads[0] > 0 and reads[1] == 0  # the second task of this warm process read nothing
+
+
+def test_empty_broadcasts_with_different_columns_do_not_share_a_cache_entry(store_uri):
+    """An empty broadcast has no blocks; the cache key must still tell two of them apart."""
+    for columns in (["a", "b"], ["x"]):
+        schema = pa.schema([(c, pa.int64()) for c in columns])
+        spec = {"name": "bcast", "kind": "shuffle", "cache": True,
+                "schema": schema_to_b64(schema), "blocks": []}
+        sql = f"SELECT {', '.join(columns)} FROM bcast"
+        output = ok(handler(event(store_uri, sql, [spec], {"kind": "result"}, 0)))
+        assert ipc_to_table(open_store(store_uri).get(output["key"])).column_names == columns
