@@ -294,11 +294,7 @@ class PhysicalPlanner:
         return [part]
 
     def _compile_Sort(self, p: ir.Sort) -> list[Group]:
-        order = ", ".join(
-            f"{k.expr.sql('duckdb')} {'ASC' if k.ascending else 'DESC'} "
-            f"NULLS {'FIRST' if k.nulls_first else 'LAST'}"
-            for k in p.keys
-        )
+        order = sort_sql(p.keys)
         child = self.compile(p.child)
         if p.is_global and not single_partition(child):
             if self.shuffle_partitions > 1:
@@ -360,12 +356,28 @@ class PhysicalPlanner:
         return Shuffled(Frag(f"SELECT {cols(p.output)} FROM {read}", [ShuffleRead(sid, read)]), [sid], n)
 
     def _compile_Limit(self, p: ir.Limit) -> list[Group]:
+        if isinstance(p.child, ir.Sort) and p.child.is_global:
+            return self._take_ordered(p, p.child)
+        below = p.child.child if isinstance(p.child, ir.Project) else None
+        if isinstance(below, ir.Sort) and below.is_global:  # a limit commutes with a projection
+            return self._compile_Project(ir.Project(ir.Limit(below, p.n), p.child.exprs))
         child = self.compile(p.child)
         limit = lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t LIMIT {p.n}"  # noqa: E731
         if single_partition(child):
             return wrap(child, limit)
         local = wrap(child, limit)
         return wrap([self.exchange(local, p.output, {"kind": "single"}, [], "Limit", source=p)], limit)
+
+    def _take_ordered(self, p: ir.Limit, sort: ir.Sort) -> list[Group]:
+        """ORDER BY ... LIMIT n (Spark's TakeOrderedAndProject): each task keeps its own
+        top n, one task merges them -- no range exchange, no sampling."""
+        order = sort_sql(sort.keys)
+        top = lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order} LIMIT {p.n}"  # noqa: E731
+        child = self.compile(sort.child)
+        if not single_partition(child):
+            local = wrap(child, top)
+            child = [self.exchange(local, p.output, {"kind": "single"}, [], "TakeOrdered", source=p)]
+        return wrap(child, top)
 
     def _compile_Offset(self, p: ir.Offset) -> list[Group]:
         child = self.compile(p.child)
@@ -600,6 +612,13 @@ def range_position_sql(s: str, key_sql: str, samples: str, sample_col: str, n: i
             f"ELSE 0 END AS __pos) FROM ({sql}) AS t{k + 1}"
         )
     return sql
+
+
+def sort_sql(keys: list[ir.SortKey]) -> str:
+    return ", ".join(
+        f"{k.expr.sql('duckdb')} {'ASC' if k.ascending else 'DESC'} NULLS {'FIRST' if k.nulls_first else 'LAST'}"
+        for k in keys
+    )
 
 
 def single_partition(parts: list[Group]) -> bool:
