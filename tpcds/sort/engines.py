@@ -36,6 +36,7 @@ class StageStat:
     input_bytes: int = 0
     output_bytes: int = 0
     max_task_input_bytes: int = 0  # the largest partition a task of this stage read
+    cpu_seconds: float = 0.0  # summed over tasks: CPU the functions used (wall - waiting)
     read_seconds: float = 0.0  # summed over tasks: inputs fetched and decoded
     compute_write_seconds: float = 0.0  # summed: DuckDB fragment + partition/encode + put
     query_seconds: float = 0.0  # summed, map stages: of which DuckDB ran the fragment
@@ -91,6 +92,7 @@ class Recorder:
                 st.output_bytes += event.output_bytes
                 m = getattr(event, "metrics", None) or {}
                 st.max_task_input_bytes = max(st.max_task_input_bytes, event.input_bytes)
+                st.cpu_seconds += float(m.get("cpu_seconds", 0.0))
                 st.read_seconds += float(m.get("read_seconds", 0.0))
                 st.compute_write_seconds += float(m.get("compute_write_seconds", 0.0))
                 st.query_seconds += float(m.get("query_seconds", 0.0))

@@ -52,11 +52,13 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
 def stage_profile(doc: dict[str, Any]) -> str:
     """Per stage of each engine that reports stages: where the time went inside the tasks
     (summed over tasks: inputs fetched + decoded vs DuckDB fragment + partition/encode +
-    store put), the largest partition a task read, and the most any task spilled."""
+    store put), the CPU the tasks used (on a loaded machine far below their wall time), the
+    largest partition a task read, and the most any task spilled."""
     rows = [
-        "| engine | stage | tasks | wall s | task s min / median / max | Σ read s | "
+        "| engine | stage | tasks | wall s | task s min / median / max | Σ task s | Σ task CPU s | "
+        "Σ read s | "
         "Σ compute+write s (DuckDB query / shuffle write) | largest task input MB | spill MB |",
-        "|---|---|---:|---:|---|---:|---|---:|---:|",
+        "|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|",
     ]
     for r in doc["results"]:
         for s in r.get("stages") or []:
@@ -64,6 +66,7 @@ def stage_profile(doc: dict[str, Any]) -> str:
             rows.append(
                 f"| {r['engine']} | {s['phase']} | {len(s.get('task_seconds') or [])} | "
                 f"{s['seconds']:.1f} | {ts[0]:.2f} / {ts[len(ts) // 2]:.2f} / {ts[-1]:.2f} | "
+                f"{sum(ts):.1f} | {s.get('cpu_seconds', 0.0):.1f} | "
                 f"{s.get('read_seconds', 0.0):.1f} | {s.get('compute_write_seconds', 0.0):.1f}"
                 + (
                     f" ({s['query_seconds']:.1f} / {s['shuffle_write_seconds']:.1f})"
