@@ -585,7 +585,10 @@ def wrap(parts: list[Group], fn) -> list[Group]:
 
 def range_position_sql(s: str, key_sql: str, samples: str, sample_col: str, n: int) -> str:
     """``s``'s rows with ``__rk`` (the range key) and ``__pos``: how many of the ``n - 1``
-    bounds cut at the sampled key's quantiles are ``<= __rk`` — the ascending range id.
+    bounds cut at the sampled key's quantiles are ``< __rk`` — the ascending range id.
+
+    A key equal to a bound stays below it, as in Spark's RangePartitioner (which
+    ``repartitionByRange`` shows through ``spark_partition_id()``).
 
     A branchless binary search over the bounds *list*, one nested projection per step
     (``log2 n`` of them), each a vectorised list lookup and comparison. It replaces an
@@ -608,7 +611,7 @@ def range_position_sql(s: str, key_sql: str, samples: str, sample_col: str, n: i
     for k in reversed(range(m.bit_length())):
         step = 1 << k
         sql = (
-            f"SELECT * REPLACE (__pos + CASE WHEN __rk >= __bl[__pos + {step}] THEN {step} "
+            f"SELECT * REPLACE (__pos + CASE WHEN __rk > __bl[__pos + {step}] THEN {step} "
             f"ELSE 0 END AS __pos) FROM ({sql}) AS t{k + 1}"
         )
     return sql

@@ -416,12 +416,17 @@ class DAGScheduler:
                 sql = f"SELECT {renames} FROM ({sql}) AS t"
         else:
             dep = self.phys.shuffles[task.stage]
+            partitioning = dep.partitioning
+            if partitioning.get("kind") == "round_robin":  # each map task starts where Spark's does
+                from sparkless.physical.round_robin import round_robin_start
+
+                partitioning = {**partitioning, "start": round_robin_start(task.partition, dep.num_partitions)}
             output = {
                 "kind": "shuffle",
                 "shuffle_id": dep.shuffle_id,
                 "map_id": task.partition,
                 "num_partitions": dep.num_partitions,
-                "partitioning": dep.partitioning,
+                "partitioning": partitioning,
                 "store": self.shuffle_store[dep.shuffle_id],
             }
         event = {

@@ -67,3 +67,28 @@ def test_partitions_are_ranges(spark):
     assert len(rows) == 4
     assert all(a.hi < b.lo for a, b in zip(rows, rows[1:]))
     assert sum(r.n for r in rows) == 1000
+
+
+def test_round_robin_spreads_as_spark(compare):
+    """Each map task starts its rotation where Spark's does, so partition sizes agree."""
+    compare(
+        lambda s: (
+            s.range(0, 64, 1, 9).repartition(10).groupBy(F.spark_partition_id().alias("p")).count()
+        )
+    )
+    compare(
+        lambda s: (
+            s.range(0, 100, 1, 3).repartition(7).groupBy(F.spark_partition_id().alias("p")).count()
+        )
+    )
+
+
+def test_range_bounds_as_spark(compare):
+    """A key equal to a bound stays in the lower partition (the pyspark doctest)."""
+    compare(
+        lambda s: (
+            s.createDataFrame([(14, "Tom"), (23, "Alice"), (16, "Bob")], ["age", "name"])
+            .repartitionByRange(2, "age")
+            .select("age", "name", F.spark_partition_id())
+        )
+    )
