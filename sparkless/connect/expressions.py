@@ -17,6 +17,9 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from sparkless.errors import ParseException, unsupported
+from sparkless.plan import catalog
+from sparkless.plan.functions_collections import EXTRACT_VALUE
+from sparkless.plan.naming import call_name, spark_name
 from sparkless.plan.types import duckdb_type_sql, parse_ddl
 
 _BINARY: dict[str, type[exp.Expression]] = {
@@ -167,9 +170,11 @@ def _extract(e: pb.Expression) -> exp.Expression:
     x = e.unresolved_extract_value
     key = to_sql(x.extraction)
     child = to_sql(x.child)
-    if isinstance(key, exp.Literal) and key.is_string and isinstance(child, exp.Column):
-        return exp.Dot(this=child, expression=exp.to_identifier(key.this))
-    return exp.Bracket(this=child, expressions=[key])
+    # Struct field, map value or 0-based array item: which one (and the column name,
+    # ``r.a`` or ``m[k]``) depends on the child's type (plan/functions_collections.py).
+    out = exp.Anonymous(this=EXTRACT_VALUE, expressions=[child, key])
+    out.meta["extract"] = True
+    return out
 
 
 def _function(e: pb.Expression) -> exp.Expression:
@@ -189,7 +194,9 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
     if lname == "not" or lname == "!":
         return exp.Not(this=args[0])
     if lname == "negative" or (lname == "-" and len(args) == 1):
-        return exp.Neg(this=args[0])
+        out = exp.Neg(this=args[0])
+        out.meta["pretty"] = call_name("negative", args)
+        return out
     if lname == "isnull":
         return exp.Is(this=args[0], expression=exp.null())
     if lname == "isnotnull":
@@ -208,13 +215,17 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
         out = exp.Count(this=exp.Star())
         out.meta["spark_name"] = "count"
         return out
+    user_args = list(args)
     if distinct:
         args = [exp.Distinct(expressions=args)]
     try:
+        if catalog.known(lname) and not distinct:
+            raise ValueError(lname)  # sparkless's own translation (plan/catalog.py)
         out = exp.func(lname, *args, dialect="spark")
     except (ValueError, ParseError, TypeError):
         out = exp.Anonymous(this=lname, expressions=args)
     out.meta["spark_name"] = lname
+    out.meta["pretty"] = call_name(lname, user_args, distinct)
     return out
 
 
@@ -227,7 +238,9 @@ def literal(e: pb.Expression) -> exp.Expression:
     if kind == "boolean":
         return exp.Boolean(this=value)
     if kind in ("integer",):
-        return exp.Literal.number(value)
+        out = exp.Literal.number(value)
+        out.meta["pretty"] = str(value)
+        return out
     if kind in ("byte", "short", "long", "float", "double"):
         sql_type = {"byte": "TINYINT", "short": "SMALLINT", "long": "BIGINT", "float": "FLOAT", "double": "DOUBLE"}[kind]
         text = repr(value) if kind in ("float", "double") else str(value)
@@ -236,24 +249,24 @@ def literal(e: pb.Expression) -> exp.Expression:
         else:
             base = exp.Literal.number(text)
         out = exp.Cast(this=base, to=exp.DataType.build(sql_type))
-        out.meta["spark_name"] = _literal_name(kind, value)
+        out.meta["pretty"] = _literal_name(kind, value)
         return out
     if kind == "decimal":
         d = lit.decimal
         text = d.value
         out = exp.Cast(this=exp.Literal.number(text), to=exp.DataType.build(f"DECIMAL({d.precision}, {d.scale})"))
-        out.meta["spark_name"] = text
+        out.meta["pretty"] = text
         return out
     if kind == "string":
         return exp.Literal.string(value)
     if kind == "binary":
         out = exp.Anonymous(this="unhex", expressions=[exp.Literal.string(value.hex())])
-        out.meta["spark_name"] = "X'" + value.hex().upper() + "'"
+        out.meta["pretty"] = "X'" + value.hex().upper() + "'"
         return out
     if kind == "date":
         d = dt.date(1970, 1, 1) + dt.timedelta(days=value)
         out = exp.Cast(this=exp.Literal.string(d.isoformat()), to=exp.DataType.build("DATE"))
-        out.meta["spark_name"] = f"DATE '{d.isoformat()}'"
+        out.meta["pretty"] = f"DATE '{d.isoformat()}'"
         return out
     if kind in ("timestamp", "timestamp_ntz"):
         ts = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=value)
@@ -261,7 +274,7 @@ def literal(e: pb.Expression) -> exp.Expression:
             out = exp.Anonymous(this="to_timestamp", expressions=[exp.Literal.number(value / 1e6)])
         else:
             out = exp.Cast(this=exp.Literal.string(ts.isoformat(sep=" ")), to=exp.DataType.build("TIMESTAMP"))
-        out.meta["spark_name"] = f"TIMESTAMP '{ts.isoformat(sep=' ')}'"
+        out.meta["pretty"] = f"TIMESTAMP '{ts.isoformat(sep=' ')}'"
         return out
     if kind == "array":
         items = [literal(pb.Expression(literal=x)) for x in lit.array.elements]
@@ -320,7 +333,27 @@ def _udf(e: pb.Expression) -> exp.Expression:
     return python_udf.call_proto(e.common_inline_user_defined_function, to_sql)
 
 
+def _lambda_function(e: pb.Expression) -> exp.Expression:
+    """Spark's ``lambdafunction``: its variables stay names until the higher-order function
+    that takes it types them (plan/functions_collections.py)."""
+    f = e.lambda_function
+    names = [".".join(v.name_parts) for v in f.arguments]
+    body = to_sql(f.function)
+    out = exp.Lambda(this=body, expressions=[exp.to_identifier(n, quoted=True) for n in names])
+    out.meta["pretty"] = "lambdafunction(" + ", ".join(
+        [spark_name(body), *["namedlambdavariable()"] * len(names)]) + ")"
+    return out
+
+
+def _lambda_variable(e: pb.Expression) -> exp.Expression:
+    out = _qualified(list(e.unresolved_named_lambda_variable.name_parts))
+    out.meta["pretty"] = "namedlambdavariable()"
+    return out
+
+
 _CONVERTERS = {
+    "lambda_function": _lambda_function,
+    "unresolved_named_lambda_variable": _lambda_variable,
     "literal": literal,
     "unresolved_attribute": _attribute,
     "unresolved_function": _function,

@@ -28,7 +28,7 @@ from sqlglot import exp
 
 from sparkless.conf import SessionConf
 from sparkless.errors import AnalysisException
-from sparkless.plan import functions
+from sparkless.plan import functions, functions_collections
 from sparkless.plan.ir import Attribute, NamedExpr, Plan, SortKey
 from sparkless.plan.naming import spark_name
 from sparkless.plan.type_oracle import TypeOracle
@@ -122,6 +122,7 @@ class Analyzer:
             from sparkless.plan.python_udf import mark_registered
 
             mark_registered(e, self.udfs)
+        functions_collections.name_extracts(e, self, scope)  # `r.a` or `m[k]`: by type
         name = spark_name(e)
         if isinstance(e, exp.Alias):
             inner = self.resolve(e.this, scope)
@@ -201,6 +202,8 @@ class Analyzer:
         """Children first, then this node: Spark semantics rendered for DuckDB."""
         if isinstance(e, exp.Column) and e.meta.get("resolved"):
             return e
+        if isinstance(e, exp.Lambda):  # typed and translated by its higher-order function
+            return e
         if isinstance(e, (exp.Column, exp.Dot)) and not isinstance(e.this, exp.Star):
             return self._column(e, scope)
         if isinstance(e, exp.Alias):
@@ -269,6 +272,8 @@ def nullability(e: exp.Expression) -> bool:
         return False
     if isinstance(e, exp.Is):
         return False
+    if isinstance(e, (exp.Array, exp.Struct, exp.VarMap, exp.Map)):  # array(), struct(), map()
+        return False
     if isinstance(e, (exp.Count, exp.ApproxDistinct)):  # approx_count_distinct: never null
         return False
     if isinstance(e, (exp.AggFunc, exp.Anonymous)):
@@ -291,7 +296,15 @@ def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
 
 
 def is_aggregate(e: exp.Expression) -> bool:
-    return any(isinstance(n, exp.AggFunc) and not n.find_ancestor(exp.Window) for n in e.walk())
+    """An aggregate call outside window functions and outside subqueries."""
+    from sparkless.plan.catalog import is_aggregate_call
+
+    def prune(n: exp.Expression) -> bool:
+        return isinstance(n, (exp.Window, exp.Subquery, exp.Exists)) or (
+            isinstance(n, exp.In) and n.args.get("query") is not None
+        )
+
+    return any(isinstance(n, exp.AggFunc) or is_aggregate_call(n) for n in e.walk(prune=prune))
 
 
 def spark_numeric_kind(dt: DataType) -> str:

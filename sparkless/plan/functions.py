@@ -287,5 +287,11 @@ TRANSLATORS: dict[type[exp.Expression], Translator] = {
 
 
 def translate(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    if isinstance(e, exp.Anonymous):
+        from sparkless.plan import catalog
+
+        out = catalog.translate(e, analyzer, scope)
+        if out is not None:
+            return out
     fn = TRANSLATORS.get(type(e))
     return fn(e, analyzer, scope) if fn else e

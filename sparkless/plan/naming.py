@@ -34,6 +34,8 @@ _BINARY = {
 def spark_name(e: exp.Expression) -> str:
     if isinstance(e, exp.Alias):
         return e.alias
+    if "pretty" in e.meta:  # set where the node was built (a Connect call or literal)
+        return e.meta["pretty"]
     if "spark_name" in e.meta and not isinstance(e, exp.Func):
         return e.meta["spark_name"]
     if isinstance(e, exp.Column):
@@ -182,3 +184,92 @@ def _window_spec(w: exp.Window) -> str:
         frame = f"ROWS BETWEEN {n} FOLLOWING AND {n} FOLLOWING"
     parts.append(frame)
     return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- function calls
+#
+# Spark names a function call after the *resolved* expression: the class's prettyName
+# (upper case for the math functions), every child including defaults the user left out,
+# and non-child parameters (first's ignoreNulls) left out. ``call_name`` renders that from
+# the name the client called and its arguments.
+
+_CALL_NAMES = {
+    **{n: n.upper() for n in (
+        "acos", "asin", "atan", "cos", "sin", "tan", "cosh", "sinh", "tanh", "acosh", "asinh",
+        "atanh", "cbrt", "exp", "expm1", "log10", "log2", "log1p", "sqrt", "cot", "sec", "csc",
+        "degrees", "radians", "signum", "e", "pi", "hypot", "atan2", "spark_partition_id",
+        "regexp_like", "regexp", "rlike", "ceil", "floor")},
+    "pow": "POWER",
+    "power": "POWER",
+    "mean": "avg",
+    "current_database": "current_schema",
+    "dateadd": "date_add",
+}
+
+# Parameters Spark fills in when the caller leaves them out, by argument count given.
+_DEFAULTS: dict[str, dict[int, list[str]]] = {
+    "sort_array": {1: ["true"]},
+    "round": {1: ["0"]},
+    "bround": {1: ["0"]},
+    "split": {2: ["-1"]},
+    "months_between": {2: ["true"]},
+    "percentile_approx": {2: ["10000"]},
+    "approx_percentile": {2: ["10000"]},
+    "percentile": {2: ["1"]},
+    "listagg": {1: ["NULL"]},
+    "string_agg": {1: ["NULL"]},
+    "regexp_replace": {3: ["1"]},
+    "regexp_extract": {2: ["1"]},
+    "regexp_extract_all": {2: ["1"]},
+    "regexp_instr": {2: ["0"]},
+    "overlay": {3: ["-1"]},
+    "locate": {2: ["1"]},
+    "position": {2: ["1"]},
+    "substr": {2: ["2147483647"]},
+    "substring": {2: ["2147483647"]},
+    "sentences": {1: ["", ""], 2: [""]},
+    "mask": {1: ["X", "x", "n", "NULL"], 2: ["x", "n", "NULL"], 3: ["n", "NULL"], 4: ["NULL"]},
+    "str_to_map": {1: [",", ":"], 2: [":"]},
+    "replace": {2: [""]},
+    "unix_timestamp": {0: ["current_timestamp()", "yyyy-MM-dd HH:mm:ss"],
+                       1: ["yyyy-MM-dd HH:mm:ss"]},
+    "to_unix_timestamp": {1: ["yyyy-MM-dd HH:mm:ss"]},
+    "from_unixtime": {1: ["yyyy-MM-dd HH:mm:ss"]},
+    "make_interval": {i: ["0"] * (7 - i) for i in range(7)},
+    "lpad": {2: [" "]},
+    "rpad": {2: [" "]},
+}
+
+_DEFAULTS["aggregate"] = _DEFAULTS["reduce"] = {
+    3: ["lambdafunction(namedlambdavariable(), namedlambdavariable())"]}
+
+# ignoreNulls (first, last, ...) and mode's deterministic flag are not children.
+_DROP_SECOND = {"first", "last", "first_value", "last_value", "any_value", "mode"}
+_TRIM_SIDES = {"trim": "BOTH", "ltrim": "LEADING", "rtrim": "TRAILING"}
+
+
+def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> str:
+    """Spark's column name for ``name(args)`` as the client called it."""
+    lname = name.lower()
+    rendered = [spark_name(a) for a in args]
+    if lname in _TRIM_SIDES and len(args) == 2:  # the client sends (trimStr, src)
+        return f"TRIM({_TRIM_SIDES[lname]} {rendered[0]} FROM {rendered[1]})"
+    if lname in ("extract", "datepart") and len(args) == 2:
+        return f"{lname}({rendered[0]} FROM {rendered[1]})"
+    if lname == "positive" and len(args) == 1:
+        return f"(+ {rendered[0]})"
+    if lname == "assert_true" and len(args) == 1:
+        return f"assert_true({rendered[0]}, '{rendered[0]}' is not true!)"
+    if lname in ("ceil", "floor") and len(args) == 2:
+        return f"{lname}({', '.join(rendered)})"
+    if lname == "log":
+        if len(args) == 1:
+            return f"ln({rendered[0]})"
+        return f"LOG({', '.join(rendered)})"
+    if lname in _DROP_SECOND and len(args) == 2:
+        rendered = rendered[:1]
+    rendered += _DEFAULTS.get(lname, {}).get(len(args), [])
+    pretty = _CALL_NAMES.get(lname, lname)
+    if lname == "count" and len(args) == 1 and isinstance(args[0], exp.Star):
+        rendered = ["1"]
+    return f"{pretty}({'DISTINCT ' if distinct else ''}{', '.join(rendered)})"

@@ -1,0 +1,218 @@
+"""String functions: Spark's semantics (Java regexes' find, 1-based positions, 0 for not
+found, the client's argument order) written as DuckDB SQL."""
+
+from __future__ import annotations
+
+from pyspark.sql.types import ArrayType, BinaryType, StringType
+from sqlglot import exp
+
+from sparkless.errors import unsupported
+from sparkless.plan.catalog import Call, register, template
+
+
+def _text(c: Call, i: int) -> exp.Expression:
+    """An argument as VARCHAR (Spark implicitly casts atomic values to string)."""
+    a = c.arg(i)
+    return a if isinstance(c.type(i), StringType) else exp.cast(a, "VARCHAR")
+
+
+def _bytes(c: Call, i: int) -> exp.Expression:
+    """An argument as BLOB: Spark casts strings to their UTF-8 bytes."""
+    a = c.arg(i)
+    return a if isinstance(c.type(i), BinaryType) else template("encode({s})", s=_text(c, i))
+
+
+@register("btrim")
+def _btrim(c: Call) -> exp.Expression:
+    if len(c.args) == 1:
+        return template("trim({s}, ' ')", s=c.arg(0))
+    return template("trim({s}, {t})", s=c.arg(0), t=c.arg(1))
+
+
+@register("trim", "ltrim", "rtrim")
+def _trim(c: Call) -> exp.Expression:
+    # The client sends (trimStr, src) when a trim string is given.
+    if len(c.args) == 1:
+        return template(f"{c.name}({{s}}, ' ')", s=_text(c, 0))
+    return template(f"{c.name}({{s}}, {{t}})", s=_text(c, 1), t=_text(c, 0))
+
+
+@register("substring_index")
+def _substring_index(c: Call) -> exp.Expression:
+    return template(
+        "CASE WHEN {n} = 0 OR {d} = '' THEN '' "
+        "WHEN {n} > 0 THEN array_to_string(list_slice(string_split({s}, {d}), 1, {n}), {d}) "
+        "ELSE array_to_string(list_slice(string_split({s}, {d}), "
+        "greatest(len(string_split({s}, {d})) + {n} + 1, 1), len(string_split({s}, {d}))), {d}) END",
+        s=c.arg(0),
+        d=c.arg(1),
+        n=c.arg(2),
+    )
+
+
+@register("split")
+def _split(c: Call) -> exp.Expression:
+    limit = c.literal_value(2) if len(c.args) > 2 else -1
+    if not isinstance(limit, int) or limit > 0:
+        raise unsupported("split with a positive limit")
+    out = template("regexp_split_to_array({s}, {r})", s=c.arg(0), r=c.arg(1))
+    out.meta["contains_null"] = False
+    return out
+
+
+@register("base64")
+def _base64(c: Call) -> exp.Expression:
+    return template("to_base64({b})", b=_bytes(c, 0))
+
+
+@register("octet_length")
+def _octet_length(c: Call) -> exp.Expression:
+    return template("CAST(octet_length({b}) AS INTEGER)", b=_bytes(c, 0))
+
+
+@register("bit_length")
+def _bit_length(c: Call) -> exp.Expression:
+    return template("CAST(octet_length({b}) * 8 AS INTEGER)", b=_bytes(c, 0))
+
+
+@register("replace")
+def _replace(c: Call) -> exp.Expression:
+    rep = c.arg(2, exp.Literal.string(""))
+    return template("replace({s}, {f}, {r})", s=c.arg(0), f=c.arg(1), r=rep)
+
+
+@register("elt")
+def _elt(c: Call) -> exp.Expression:
+    items = exp.Array(expressions=[_text(c, i) for i in range(1, len(c.args))])
+    n = len(c.args) - 1
+    bad = (
+        f"error('[INVALID_ARRAY_INDEX] The index ' || CAST({{i}} AS VARCHAR) || "
+        f"' is out of bounds. The array has {n} elements.')"
+        if c.ansi
+        else "NULL"
+    )
+    return template(
+        f"CASE WHEN {{i}} < 1 OR {{i}} > {n} THEN {bad} ELSE list_extract({{a}}, {{i}}) END",
+        nullable=True,
+        i=c.arg(0),
+        a=items,
+    )
+
+
+@register("find_in_set")
+def _find_in_set(c: Call) -> exp.Expression:
+    return template(
+        "CASE WHEN contains({s}, ',') THEN 0 "
+        "ELSE CAST(coalesce(list_position(string_split({l}, ','), {s}), 0) AS INTEGER) END",
+        s=c.arg(0),
+        l=c.arg(1),
+    )
+
+
+@register("regexp_substr")
+def _regexp_substr(c: Call) -> exp.Expression:
+    return template(
+        "CASE WHEN regexp_matches({s}, {r}) THEN regexp_extract({s}, {r}, 0) END",
+        nullable=True,
+        s=c.arg(0),
+        r=c.arg(1),
+    )
+
+
+@register("regexp", "regexp_like", "rlike")
+def _regexp_like(c: Call) -> exp.Expression:
+    return template("regexp_matches({s}, {r})", s=c.arg(0), r=c.arg(1))
+
+
+@register("levenshtein")
+def _levenshtein(c: Call) -> exp.Expression:
+    if len(c.args) == 2:
+        return template("CAST(levenshtein({a}, {b}) AS INTEGER)", a=c.arg(0), b=c.arg(1))
+    return template(
+        "CAST(CASE WHEN levenshtein({a}, {b}) > {t} THEN -1 ELSE levenshtein({a}, {b}) END AS INTEGER)",
+        a=c.arg(0),
+        b=c.arg(1),
+        t=c.arg(2),
+    )
+
+
+@register("format_string", "printf")
+def _format_string(c: Call) -> exp.Expression:
+    args = ", ".join(f"{{a{i}}}" for i in range(len(c.args)))
+    out = template(f"printf({args})", **{f"a{i}": a for i, a in enumerate(c.args)})
+    out.meta["nullable"] = True
+    return out
+
+
+@register("mask")
+def _mask(c: Call) -> exp.Expression:
+    def rep(i: int, default: str | None) -> exp.Expression:
+        return c.arg(i, exp.Literal.string(default) if default is not None else exp.null())
+
+    upper, lower, digit, other = rep(1, "X"), rep(2, "x"), rep(3, "n"), rep(4, None)
+    return template(
+        "array_to_string(list_transform(string_split({s}, ''), lambda ch: CASE "
+        "WHEN regexp_full_match(ch, '[A-Z]') THEN coalesce({u}, ch) "
+        "WHEN regexp_full_match(ch, '[a-z]') THEN coalesce({l}, ch) "
+        "WHEN regexp_full_match(ch, '[0-9]') THEN coalesce({d}, ch) "
+        "ELSE coalesce({o}, ch) END), '')",
+        s=c.arg(0),
+        u=upper,
+        l=lower,
+        d=digit,
+        o=other,
+    )
+
+
+@register("quote")
+def _quote(c: Call) -> exp.Expression:
+    return template("'''' || replace({s}, '''', '\\''') || ''''", s=c.arg(0))
+
+
+@register("chr", "char")
+def _chr(c: Call) -> exp.Expression:
+    return template(
+        "CASE WHEN {n} < 0 THEN '' ELSE chr(CAST({n} % 256 AS INTEGER)) END", n=c.arg(0)
+    )
+
+
+@register("url_encode")
+def _url_encode(c: Call) -> exp.Expression:
+    # java.net.URLEncoder: space is '+', '*' stays, '~' is escaped.
+    return template(
+        "replace(replace(replace(url_encode({s}), '%20', '+'), '~', '%7E'), '%2A', '*')", s=c.arg(0)
+    )
+
+
+@register("typeof")
+def _typeof(c: Call) -> exp.Expression:
+    out = exp.Literal.string(c.type(0).simpleString())
+    out.meta["nullable"] = False
+    return out
+
+
+@register("str_to_map")
+def _str_to_map(c: Call) -> exp.Expression:
+    pair = c.arg(1, exp.Literal.string(","))
+    kv = c.arg(2, exp.Literal.string(":"))
+    return template(
+        "map_from_entries(list_transform(regexp_split_to_array({s}, {p}), lambda kv: "
+        "{'key': list_extract(regexp_split_to_array(kv, {k}), 1), "
+        "'value': CASE WHEN len(regexp_split_to_array(kv, {k})) > 1 THEN "
+        "array_to_string(list_slice(regexp_split_to_array(kv, {k}), 2, len(regexp_split_to_array(kv, {k}))), {k}) END}))",
+        s=c.arg(0),
+        p=pair,
+        k=kv,
+    )
+
+
+@register("array_join")
+def _array_join(c: Call) -> exp.Expression:
+    if not isinstance(c.type(0), ArrayType):
+        raise unsupported("array_join of a non-array")
+    items = template("list_transform({a}, lambda v: CAST(v AS VARCHAR))", a=c.arg(0))
+    if len(c.args) > 2:
+        items = template("list_transform({a}, lambda v: coalesce(v, {n}))", a=items, n=c.arg(2))
+    return template(
+        "array_to_string(list_filter({a}, lambda v: v IS NOT NULL), {d})", a=items, d=c.arg(1)
+    )
