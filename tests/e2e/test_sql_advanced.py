@@ -161,3 +161,22 @@ def test_dataframe_set_operations(compare):
         return a.intersect(b).union(a.subtract(b)).union(a.exceptAll(b)).union(a.intersectAll(a))
 
     compare(job)
+
+
+DECIMALS = {
+    "add_mixed_scale": "SELECT CAST(1.25 AS DECIMAL(5,2)) + CAST(3.125 AS DECIMAL(7,3)) AS v",
+    "sub_int": "SELECT CAST(10.5 AS DECIMAL(4,1)) - 3 AS v, CAST(10.5 AS DECIMAL(4,1)) - id AS w FROM range(2)",
+    "mul": "SELECT CAST(1.25 AS DECIMAL(5,2)) * CAST(3.5 AS DECIMAL(3,1)) AS v",
+    "mul_wide": "SELECT CAST(12345.678 AS DECIMAL(38,3)) * CAST(2.5 AS DECIMAL(20,2)) AS v",
+    "div": "SELECT CAST(2 AS DECIMAL(5,2)) / CAST(3 AS DECIMAL(5,2)) AS v",
+    "div_int": "SELECT CAST(7.00 AS DECIMAL(7,2)) / 3 AS v, 100 * CAST(7.00 AS DECIMAL(7,2)) / 3 AS w",
+    "mod": "SELECT CAST(7.5 AS DECIMAL(4,1)) % CAST(2 AS DECIMAL(3,0)) AS v",
+    "with_double": "SELECT CAST(1.5 AS DECIMAL(3,1)) * 2.0D AS v",
+    "sum_ratio": "SELECT sum(CAST(salary AS DECIMAL(7,2))) / sum(CAST(age AS DECIMAL(5,0))) AS r FROM sq_people",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECIMALS))
+def test_decimal_arithmetic_types(views, name):
+    """Values and result types (precision, scale) as Spark's DecimalPrecision gives them."""
+    views(lambda s: s.sql(DECIMALS[name]))
