@@ -141,7 +141,7 @@ class SubqueryPlanner:
                 value: exp.Expression = sq.value()
                 return exp.Max(this=value) if in_aggregate and sq.correlation is None else value
             if isinstance(node, exp.Exists):
-                sq = self.plan_subquery(node.this, "mark")
+                sq = self.plan_subquery(node.this, "exists_mark")
                 joins.append((sq, None))
                 return exp.Not(this=exp.Is(this=sq.mark(), expression=exp.Null()))
             if isinstance(node, exp.In) and node.args.get("query") is not None:
@@ -162,20 +162,22 @@ class SubqueryPlanner:
         """Plan ``query`` with renamed outputs; pull correlated WHERE conjuncts out.
 
         ``mode``: "scalar"/"values" keep the select list as ``__v<i>``; "exists" keeps
-        none; "mark" keeps the values, adds ``TRUE AS __m`` and makes rows distinct.
+        none; "mark" keeps the values, adds ``TRUE AS __m`` and makes rows distinct;
+        "exists_mark" is "mark" without the values.
         """
         node = query.this if isinstance(query, exp.Subquery) else query
         alias = f"__sq{next(_aliases)}"
         keep_values = mode in ("scalar", "values", "mark")
         if not isinstance(node, exp.Select):
-            return PlannedSubquery(self._wrap_query(node, alias, keep_values, mode == "mark"), alias, None)
+            mark = mode in ("mark", "exists_mark")
+            return PlannedSubquery(self._wrap_query(node, alias, keep_values, mark), alias, None)
         node = node.copy()
         correlation, inner_cols = self._decorrelate(node, alias)
         select: list[exp.Expression] = []
         if keep_values:
             select = [exp.alias_(_unalias(s), f"__v{i}", quoted=True) for i, s in enumerate(node.expressions)]
         select += [exp.alias_(c.copy(), f"__corr{j}", quoted=True) for j, c in enumerate(inner_cols)]
-        if mode == "mark":
+        if mode in ("mark", "exists_mark"):
             select.append(exp.alias_(exp.true(), "__m", quoted=True))
             node.set("distinct", exp.Distinct())
         if not select:
@@ -193,7 +195,8 @@ class SubqueryPlanner:
         plan = self.sql.plan(node)
         plan = self.b.to_df(plan, [f"__v{i}" for i in range(len(plan.output))])
         if mark:
-            plan = self.b.project(plan, [exp.column("__v0"), exp.alias_(exp.true(), "__m", quoted=True)])
+            values = [exp.column("__v0")] if keep_values else []
+            plan = self.b.project(plan, [*values, exp.alias_(exp.true(), "__m", quoted=True)])
             plan = self.b.distinct(plan)
         elif not keep_values:
             plan = self.b.project(plan, [exp.alias_(exp.true(), "__m", quoted=True)])
