@@ -246,11 +246,21 @@ def drop_table(session: Session, parts: list[str], if_exists: bool, view: bool =
         if if_exists:
             return False
         raise C.not_found(parts)
-    if view and meta.view_text is None:
+    if view and meta.view_text is None:  # (Spark's DROP TABLE drops a view too)
+        want, found = "VIEW", "TABLE"
+        shown = C.quoted(C.CATALOG, n.db, n.name)
         raise AnalysisException(
-            f"{C.quoted(C.CATALOG, n.db, n.name)} is a table. 'DROP VIEW' expects a view. "
-            "Please use DROP TABLE instead.",
-            "EXPECT_VIEW_NOT_TABLE.USE_ALTER_TABLE",
+            f"The operation DROP {want} requires a {want}. But {shown} is a {found}. "
+            f"Use DROP {found} instead.",
+            "WRONG_COMMAND_FOR_OBJECT_TYPE",
+            sql_state="42809",
+            parameters={
+                "operation": f"DROP {want}",
+                "requiredType": want,
+                "objectName": shown,
+                "foundType": found,
+                "alternative": f"DROP {found}",
+            },
         )
     cat.drop(meta)
     return True

@@ -301,3 +301,56 @@ def test_create_table_string(spark, name):
     assert (
         text.startswith(f"CREATE TABLE spark_catalog.default.{name} (") and "USING parquet" in text
     )
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        "DROP VIEW {t}",
+        "INSERT INTO {t} SELECT 1, 2, 3, 4",
+        "INSERT INTO {t} SELECT 1",
+        "CREATE TABLE {t} (x INT) USING parquet",
+        "SELECT * FROM no_such_db_x.{t}",
+        "USE no_such_db_x",
+        "DROP DATABASE no_such_db_x",
+        "DROP TABLE no_such_table_x",
+        "CREATE DATABASE default",
+    ],
+)
+def test_error_conditions(compare, name, stmt):
+    def fn(s):
+        s.sql(f"CREATE TABLE {name} (a INT, b STRING) USING parquet")
+        with pytest.raises(AnalysisException) as e:
+            s.sql(stmt.format(t=name)).collect()
+        return e.value.getCondition()
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
+
+
+def test_temp_view_errors(compare, name):
+    def fn(s):
+        s.range(1).createTempView(name)
+        with pytest.raises(AnalysisException) as e:
+            s.range(1).createTempView(name)
+        with pytest.raises(AnalysisException) as e2:
+            s.catalog.setCurrentDatabase("no_such_db_x")
+        return e.value.getCondition(), e2.value.getCondition()
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
+
+
+def test_persistent_view(compare, name):
+    def fn(s):
+        s.range(4).write.saveAsTable(name)
+        s.sql(f"CREATE VIEW {name}_2 AS SELECT id * 3 AS x FROM {name} WHERE id > 0")
+        rows = sorted(r.x for r in s.table(f"{name}_2").collect())
+        kinds = sorted(
+            (t.name, t.tableType) for t in s.catalog.listTables() if t.name.startswith(name)
+        )
+        s.sql(f"DROP VIEW {name}_2")
+        return rows, kinds, s.catalog.tableExists(f"{name}_2")
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
