@@ -99,7 +99,8 @@ def save_as_table(
             if mode == "append":
                 insert(planner, meta, _by_name(logical, meta), overwrite=False)
                 return
-            cat.drop(meta)
+            _check_not_read(logical, meta)
+            # No drop first: the committer swaps the new directory in whole, metadata after.
         fmt = fmt or session.conf.get("spark.sql.sources.default") or "parquet"
         if partition_by:
             keys = {p.lower() for p in partition_by}
@@ -119,6 +120,21 @@ def save_as_table(
         )
         planner.write_files(logical, target, fmt, "overwrite", partition_by, options)
         cat.save(meta)
+
+
+def _check_not_read(logical: ir.Plan, meta: C.TableMeta) -> None:
+    """Overwriting a table the query reads would delete its input first: Spark refuses."""
+    root = os.path.join(os.path.abspath(meta.location), "")
+    for node in ir.walk(logical):
+        if isinstance(node, ir.FileScan) and any(
+            os.path.abspath(f).startswith(root) for f in [*node.files, *node.root_paths]
+        ):
+            raise AnalysisException(
+                "Can't overwrite the target that is also being read from.",
+                "UNSUPPORTED_OVERWRITE.TABLE",
+                sql_state="42902",
+                parameters={"table": C.quoted(C.CATALOG, meta.db, meta.name)},
+            )
 
 
 def _nullable(schema: StructType) -> StructType:
@@ -165,6 +181,8 @@ def insert(planner: ConnectPlanner, meta: C.TableMeta, logical: ir.Plan, overwri
             e = cast_sql(e, f.dataType)
         exprs.append(ir.NamedExpr(e, ir.Attribute(f.name, f.dataType, True)))
     plan = ir.Project(logical, exprs)
+    if overwrite:
+        _check_not_read(logical, meta)
     cat = C.catalog_of(planner.session.engine)
     with cat.lock:
         planner.write_files(

@@ -354,3 +354,18 @@ def test_persistent_view(compare, name):
 
     ours, theirs = compare.values(fn)
     assert ours == theirs
+
+
+def test_overwrite_of_a_table_read_by_the_query(compare, name):
+    """Spark refuses; the table keeps its rows."""
+
+    def fn(s):
+        _df(s).write.saveAsTable(name)
+        with pytest.raises(AnalysisException) as e:
+            s.table(name).where("id > 1").write.mode("overwrite").saveAsTable(name)
+        with pytest.raises(AnalysisException) as e2:
+            s.sql(f"INSERT OVERWRITE TABLE {name} SELECT * FROM {name}")
+        return e.value.getCondition(), e2.value.getCondition() is not None, s.table(name).count()
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
