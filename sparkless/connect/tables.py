@@ -740,9 +740,35 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
         else:
             cache.cache_table(session, name)
         return empty
+    if (
+        isinstance(stmt, exp.Describe)
+        and isinstance(stmt.this, exp.Table)
+        and not stmt.args.get("style")
+    ):
+        return _describe_table(session, _table_parts(stmt.this))
     if isinstance(stmt, exp.Command) and stmt.name.upper() == "SHOW":
         return _show_tables(session, str(stmt.expression.name).split())
     return None
+
+
+def _describe_table(session: Session, parts: list[str]) -> rpb.Relation:
+    """DESCRIBE [TABLE] t: one row per column, then the partition columns, as Spark."""
+    plan = C.lookup(session, parts)
+    if plan is None:
+        raise C.not_found(parts)
+    n = C.resolve_name(session, parts)
+    meta = C.catalog_of(session.engine).get(n.db, n.name) if n.kind == "table" else None
+    rows = [(f.name, f.dataType.simpleString(), None) for f in plan.schema().fields]
+    if meta is not None and meta.partition_by:
+        by_name = {f.name.lower(): f for f in plan.schema().fields}
+        rows += [("# Partition Information", "", ""), ("# col_name", "data_type", "comment")]
+        rows += [(p, by_name[p.lower()].dataType.simpleString(), None) for p in meta.partition_by]
+    fields = [
+        ("col_name", pa.string(), False),
+        ("data_type", pa.string(), False),
+        ("comment", pa.string()),
+    ]
+    return _local(_rows(fields, rows))
 
 
 def _show_tables(session: Session, words: list[str]) -> rpb.Relation | None:

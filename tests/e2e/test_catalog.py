@@ -369,3 +369,12 @@ def test_overwrite_of_a_table_read_by_the_query(compare, name):
 
     ours, theirs = compare.values(fn)
     assert ours == theirs
+
+
+def test_describe_table(compare, name):
+    def fn(s):
+        s.sql(f"CREATE TABLE {name} (a INT, b STRING, p INT) USING parquet PARTITIONED BY (p)")
+        return s.sql(f"DESCRIBE TABLE {name}")
+
+    compare(fn, ordered=True)
+    compare(lambda s: s.sql(f"DESCRIBE {name}"), ordered=True)
