@@ -11,6 +11,7 @@ sizes are known (adaptive coalescing, as Spark's AQE does).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -152,6 +153,7 @@ class PhysicalPlanner:
         self.blocks: list[BlockRead] = []
         self._names = itertools.count()
         self._shuffle_ids = itertools.count()
+        self._exchanges: dict[str, int] = {}  # exchange signature -> shuffle id (reuse)
 
     def plan(self, root: ir.Plan) -> PhysicalPlan:
         parts = self.compile(optimize(root))
@@ -411,7 +413,8 @@ class PhysicalPlanner:
             f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}",
             lpart.frag.inputs + rpart.frag.inputs,
         )
-        return [Shuffled(frag, lpart.shuffle_ids + rpart.shuffle_ids, lpart.num_partitions)]
+        shuffle_ids = list(dict.fromkeys(lpart.shuffle_ids + rpart.shuffle_ids))
+        return [Shuffled(frag, shuffle_ids, lpart.num_partitions)]
 
     def _broadcast_side(self, p: ir.Join) -> str | None:
         """Which side to broadcast (Spark's rules by join type), if small enough."""
@@ -535,8 +538,11 @@ class PhysicalPlanner:
         num_partitions: int | None = None,
         source: ir.Plan | None = None,
     ) -> Shuffled:
-        """A shuffle of ``parts`` on ``key_sql``; returns the reduce-side template."""
-        sid = next(self._shuffle_ids)
+        """A shuffle of ``parts`` on ``key_sql``; returns the reduce-side template.
+
+        An exchange identical to one already planned (same map SQL over the same inputs,
+        same partitioning) is read again instead of recomputed -- Spark's ReuseExchange:
+        a CTE referenced twice, the same broadcast for several joins."""
         n = 1 if partitioning["kind"] == "single" else self.shuffle_partitions
         if like is not None:
             n = like.num_partitions
@@ -558,12 +564,40 @@ class PhysicalPlanner:
                 for (i, _), t in zip(extra_keys, extra_types)
             ]
         )
-        size = estimate_size(source) if source is not None else None
-        self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description, size)
+        signature = exchange_signature(map_parts, spec, n, schema)
+        sid = self._exchanges.get(signature) if signature is not None else None
+        if sid is None:
+            sid = next(self._shuffle_ids)
+            size = estimate_size(source) if source is not None else None
+            self.shuffles[sid] = ShuffleDep(sid, map_parts, spec, n, schema, description, size)
+            if signature is not None:
+                self._exchanges[signature] = sid
         name = self._name()
         return Shuffled(
             Frag(f"SELECT {cols(attrs)} FROM {name}", [ShuffleRead(sid, name)]), [sid], n
         )
+
+
+def exchange_signature(parts: list[Group], spec: dict, n: int, schema: pa.Schema) -> str | None:
+    """What makes two exchanges produce the same blocks: their map SQL with input names
+    replaced by what the inputs are. None when an input has no stable identity."""
+    pieces = [repr(sorted(spec.items())), str(n), str(schema)]
+    for g in parts:
+        frags = g.frags if isinstance(g, Fixed) else [g.frag]
+        if isinstance(g, Shuffled):
+            pieces.append(f"shuffled{g.shuffle_ids}/{g.num_partitions}/{g.adaptive}")
+        for f in frags:
+            sql = f.sql
+            for inp in f.inputs:
+                if isinstance(inp, (ShuffleRead, BroadcastRead)):
+                    token = f"<{type(inp).__name__}:{inp.shuffle_id}>"
+                elif isinstance(inp, BlockRead):
+                    token = f"<BlockRead:{id(inp.table)}>"
+                else:
+                    return None
+                sql = re.sub(rf"\b{re.escape(inp.name)}\b", token, sql)
+            pieces.append(sql)
+    return "\n".join(pieces)
 
 
 def wrap(parts: list[Group], fn) -> list[Group]:

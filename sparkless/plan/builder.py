@@ -400,11 +400,12 @@ class PlanBuilder:
 
 
 def common_partition_keys(windows: list[exp.Window]) -> list[exp.Expression]:
-    """The PARTITION BY all windows share (then the exchange hashes on it), else none."""
-    specs = [tuple(p.sql("duckdb") for p in (w.args.get("partition_by") or [])) for w in windows]
-    if not specs[0] or any(spec != specs[0] for spec in specs):
-        return []
-    return list(windows[0].args["partition_by"])
+    """The PARTITION BY keys every window has (the exchange hashes on them: rows equal on
+    a window's whole key are equal on these too), else none -- one partition."""
+    specs = [[p.sql("duckdb") for p in (w.args.get("partition_by") or [])] for w in windows]
+    shared = set(specs[0]).intersection(*specs[1:])
+    first = windows[0].args.get("partition_by") or []
+    return [p for p, sql in zip(first, specs[0]) if sql in shared]
 
 
 def normalize_join_type(how: str) -> str:
