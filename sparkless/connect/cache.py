@@ -42,6 +42,7 @@ class Cached:
     path: str
     schema: StructType
     level: cpb.StorageLevel
+    reads: tuple[str, ...] = ()  # the files and directories the cached plan read
 
 
 def _state(session: Session) -> dict[str, dict]:
@@ -71,9 +72,40 @@ def materialize(planner: ConnectPlanner, plan: ir.Plan, level: cpb.StorageLevel 
             plan,
             [ir.NamedExpr(a.ref(), a.renamed(f"_{i}_{a.name}")) for i, a in enumerate(plan.output)],
         )
+    reads = tuple(
+        sorted(
+            {
+                os.path.abspath(f)
+                for n in ir.walk(plan)
+                if isinstance(n, ir.FileScan)
+                for f in [*n.files, *n.root_paths]
+            }
+        )
+    )
     planner.write_files(plan, path, "parquet", "overwrite", [], {})
     schema = StructType([a.field() for a in plan.output])
-    return Cached(path, schema, level or default_level())
+    return Cached(path, schema, level or default_level(), reads)
+
+
+def invalidate(session: Session, written: str) -> None:
+    """A write to ``written`` drops every cached result that read from it, and those that
+    read a dropped one (Spark re-caches them from the new data; reading again is the same)."""
+    st = getattr(session, "_cache_state", None)
+    if not st:
+        return
+    pending = [os.path.join(os.path.abspath(written), "")]
+    while pending:
+        root = pending.pop()
+        for group in st.values():
+            stale = [
+                k
+                for k, (c, _) in group.items()
+                if any(os.path.join(r, "").startswith(root) for r in c.reads)
+            ]
+            for key in stale:
+                c = group.pop(key)
+                pending.append(os.path.join(c[0].path, ""))
+                _drop(c)
 
 
 def default_level() -> cpb.StorageLevel:

@@ -189,6 +189,9 @@ class ConnectPlanner:
         try:
             accepted = dict(scheduler.run())
             committer.commit(accepted)
+            from sparkless.connect.cache import invalidate
+
+            invalidate(self.session, str(committer.target))  # cached results that read it
         except BaseException:
             committer.abort()
             raise
