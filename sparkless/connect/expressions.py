@@ -18,7 +18,11 @@ from sqlglot.errors import ParseError
 
 from sparkless.errors import ParseException, unsupported
 from sparkless.plan import catalog
-from sparkless.plan.functions_collections import EXTRACT_VALUE
+from sparkless.plan.functions_collections import (
+    EXTRACT_VALUE,
+    UPDATE_FIELDS,
+    struct_field_names,
+)
 from sparkless.plan.naming import call_name, spark_name
 from sparkless.plan.types import duckdb_type_sql, parse_ddl
 
@@ -216,6 +220,8 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
         out.meta["spark_name"] = "count"
         return out
     user_args = list(args)
+    for a in user_args:  # before exp.func copies them: marks what the user passed
+        a.meta["user_arg"] = True
     if distinct:
         args = [exp.Distinct(expressions=args)]
     try:
@@ -226,6 +232,10 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
         out = exp.Anonymous(this=lname, expressions=args)
     out.meta["spark_name"] = lname
     out.meta["pretty"] = call_name(lname, user_args, distinct)
+    if not distinct:
+        out.meta["pretty_call"] = (lname, distinct, len(user_args))
+    if lname in ("struct", "named_struct"):  # field names, before aliases are dropped
+        out.meta["struct_names"] = struct_field_names(lname, user_args)
     return out
 
 
@@ -333,6 +343,19 @@ def _udf(e: pb.Expression) -> exp.Expression:
     return python_udf.call_proto(e.common_inline_user_defined_function, to_sql)
 
 
+def _update_fields(e: pb.Expression) -> exp.Expression:
+    """``Column.withField`` / ``dropFields``: rebuilt from the struct's type at analysis."""
+    u = e.update_fields
+    struct = to_sql(u.struct_expression)
+    with_value = u.HasField("value_expression")
+    value = to_sql(u.value_expression) if with_value else exp.null()
+    out = exp.Anonymous(this=UPDATE_FIELDS, expressions=[struct, exp.Literal.string(u.field_name), value])
+    out.meta["with_value"] = with_value
+    shown = f"WithField({spark_name(value)})" if with_value else "dropfield()"
+    out.meta["pretty"] = f"update_fields({spark_name(struct)}, {shown})"
+    return out
+
+
 def _lambda_function(e: pb.Expression) -> exp.Expression:
     """Spark's ``lambdafunction``: its variables stay names until the higher-order function
     that takes it types them (plan/functions_collections.py)."""
@@ -340,8 +363,7 @@ def _lambda_function(e: pb.Expression) -> exp.Expression:
     names = [".".join(v.name_parts) for v in f.arguments]
     body = to_sql(f.function)
     out = exp.Lambda(this=body, expressions=[exp.to_identifier(n, quoted=True) for n in names])
-    out.meta["pretty"] = "lambdafunction(" + ", ".join(
-        [spark_name(body), *["namedlambdavariable()"] * len(names)]) + ")"
+    out.meta["lambda_pretty"] = True  # named from its body when named (plan/naming.py)
     return out
 
 
@@ -353,6 +375,7 @@ def _lambda_variable(e: pb.Expression) -> exp.Expression:
 
 _CONVERTERS = {
     "lambda_function": _lambda_function,
+    "update_fields": _update_fields,
     "unresolved_named_lambda_variable": _lambda_variable,
     "literal": literal,
     "unresolved_attribute": _attribute,

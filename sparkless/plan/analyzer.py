@@ -23,6 +23,8 @@ from pyspark.sql.types import (
     LongType,
     ShortType,
     StringType,
+    StructField,
+    StructType,
 )
 from sqlglot import exp
 
@@ -124,6 +126,8 @@ class Analyzer:
             mark_registered(e, self.udfs)
         functions_collections.name_extracts(e, self, scope)  # `r.a` or `m[k]`: by type
         name = spark_name(e)
+        if isinstance(e, (exp.Cast, exp.TryCast)) and "spark_type" in e.meta:
+            name = spark_name(e.this)  # Spark: Column.cast keeps the name of what it casts
         if isinstance(e, exp.Alias):
             inner = self.resolve(e.this, scope)
             return Resolved(inner.expr, e.alias, inner.nullable)
@@ -292,6 +296,10 @@ def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
     """What DuckDB's types cannot say: e.g. collect_list's elements are never null."""
     if isinstance(dtype, ArrayType) and e.meta.get("contains_null") is False:
         return ArrayType(dtype.elementType, False)
+    flags = e.meta.get("field_nullable")  # struct(...) / withField: Spark's per-field nullability
+    if isinstance(dtype, StructType) and flags and len(flags) == len(dtype.fields):
+        return StructType([StructField(f.name, f.dataType, bool(n), f.metadata)
+                           for f, n in zip(dtype.fields, flags, strict=True)])
     return dtype
 
 

@@ -4,7 +4,7 @@ A Connect call whose name is registered here reaches the analyzer as ``exp.Anony
 (sqlglot's own parse of the name is skipped), and :func:`translate` renders it for DuckDB
 once its arguments are translated. Translators live in one module per family
 (``functions_math``, ``functions_string``, ``functions_datetime``,
-``functions_collections``, ``functions_aggregate``); each writes Spark's semantics as a DuckDB SQL expression
+``functions_collections``, ``functions_aggregate``, ``functions_json``); each writes Spark's semantics as a DuckDB SQL expression
 (:func:`template`), never as Python run per row.
 """
 
@@ -176,6 +176,7 @@ def _load() -> None:
             functions_aggregate,
             functions_collections,
             functions_datetime,
+            functions_json,
             functions_math,
             functions_string,
         )

@@ -33,7 +33,7 @@ def _kurtosis(c: Call) -> exp.Expression:
 
 @register_aggregate("percentile")
 def _percentile(c: Call) -> exp.Expression:
-    if len(c.args) > 2:
+    if len(c.args) > 2 and c.literal_value(2) != 1:
         from sparkless.errors import unsupported
 
         raise unsupported("percentile with a frequency")
@@ -67,3 +67,31 @@ def _try_avg(c: Call) -> exp.Expression:
         p, s = min(38, t.precision + 4), min(38, t.scale + 4)
         return template(f"TRY_CAST(avg({{x}}) AS DECIMAL({p}, {s}))", nullable=True, x=c.arg(0))
     return template("CAST(avg(CAST({x} AS DOUBLE)) AS DOUBLE)", nullable=True, x=c.arg(0))
+
+
+def _ignore_nulls(c: Call) -> bool:
+    return len(c.args) > 1 and bool(c.literal_value(1))
+
+
+@register_aggregate("any_value", "first", "first_value")
+def _first(c: Call) -> exp.Expression:
+    """DuckDB's any_value skips nulls and its first keeps them: Spark's ignoreNulls flag."""
+    fn = "any_value" if _ignore_nulls(c) else "first"
+    out = exp.Anonymous(this=fn, expressions=[c.arg(0)])  # two-phase aggregation knows these
+    out.meta["nullable"] = True
+    return out
+
+
+@register_aggregate("last", "last_value")
+def _last(c: Call) -> exp.Expression:
+    if _ignore_nulls(c):
+        return template("last({x}) FILTER (WHERE {x} IS NOT NULL)", nullable=True, x=c.arg(0))
+    return template("last({x})", nullable=True, x=c.arg(0))
+
+
+@register_aggregate("listagg", "string_agg")
+def _listagg(c: Call) -> exp.Expression:
+    """Spark's default (NULL) delimiter joins with nothing; a binary delimiter is not handled."""
+    delim = c.literal_value(1) if len(c.args) > 1 else None
+    text = "" if delim is None else str(delim).replace("'", "''")
+    return template(f"string_agg({{x}}, '{text}')", nullable=True, x=c.arg(0))

@@ -100,8 +100,7 @@ def _with_index(c: Call, lam: exp.Expression, element: DataType) -> tuple[exp.Ex
 @register("transform")
 def _transform(c: Call) -> exp.Expression:
     fn, _ = _with_index(c, c.arg(1), _element(c, 0))
-    out = template("list_transform({a}, {f})", a=c.arg(0), f=fn)
-    return out
+    return template("list_transform({a}, {f})", nullable=nullable_any(c.arg(0)), a=c.arg(0), f=fn)
 
 
 @register("filter")
@@ -110,7 +109,7 @@ def _filter(c: Call) -> exp.Expression:
     if not isinstance(fn, exp.Lambda):
         raise unsupported("filter without a lambda")
     keep = _lambda([p.name for p in fn.expressions], template("coalesce({b}, false)", b=fn.this))
-    return template("list_filter({a}, {f})", a=c.arg(0), f=keep)
+    return template("list_filter({a}, {f})", nullable=nullable_any(c.arg(0)), a=c.arg(0), f=keep)
 
 
 def _predicate_counts(c: Call) -> tuple[exp.Expression, exp.Expression]:
@@ -221,19 +220,34 @@ def _entries_lambda(
 @register("map_filter")
 def _map_filter(c: Call) -> exp.Expression:
     fn, _ = _entries_lambda(c, c.arg(1), "coalesce({b}, false)")
-    return template("map_from_entries(list_filter(map_entries({m}), {f}))", m=c.arg(0), f=fn)
+    return template(
+        "map_from_entries(list_filter(map_entries({m}), {f}))",
+        nullable=nullable_any(c.arg(0)),
+        m=c.arg(0),
+        f=fn,
+    )
 
 
 @register("transform_values")
 def _transform_values(c: Call) -> exp.Expression:
     fn, _ = _entries_lambda(c, c.arg(1), "{'key': me_.key, 'value': {b}}")
-    return template("map_from_entries(list_transform(map_entries({m}), {f}))", m=c.arg(0), f=fn)
+    return template(
+        "map_from_entries(list_transform(map_entries({m}), {f}))",
+        nullable=nullable_any(c.arg(0)),
+        m=c.arg(0),
+        f=fn,
+    )
 
 
 @register("transform_keys")
 def _transform_keys(c: Call) -> exp.Expression:
     fn, _ = _entries_lambda(c, c.arg(1), "{'key': {b}, 'value': me_.value}")
-    return template("map_from_entries(list_transform(map_entries({m}), {f}))", m=c.arg(0), f=fn)
+    return template(
+        "map_from_entries(list_transform(map_entries({m}), {f}))",
+        nullable=nullable_any(c.arg(0)),
+        m=c.arg(0),
+        f=fn,
+    )
 
 
 # --------------------------------------------------------------------------- arrays
@@ -275,7 +289,13 @@ def _array_distinct(c: Call) -> exp.Expression:
 
 @register("array_union")
 def _array_union(c: Call) -> exp.Expression:
-    return _distinct(template("list_concat({a}, {b})", a=c.arg(0), b=c.arg(1)))
+    return _distinct(
+        template(
+            "CASE WHEN {a} IS NULL OR {b} IS NULL THEN NULL ELSE list_concat({a}, {b}) END",
+            a=c.arg(0),
+            b=c.arg(1),
+        )
+    )
 
 
 @register("array_repeat")
@@ -485,3 +505,169 @@ def name_extracts(e: exp.Expression, analyzer, scope) -> None:  # noqa: ANN001
             if struct
             else f"{spark_name(child)}[{spark_name(key)}]"
         )
+
+
+# --------------------------------------------------------------------------- construction
+
+
+def struct_field_names(name: str, args: list[exp.Expression]) -> list[str] | None:
+    """Spark's field names for ``struct(...)`` / ``named_struct(...)``, read before the
+    analyzer drops aliases: an alias or a column's name, else ``col<n>``."""
+    if name == "named_struct":
+        keys = args[0::2]
+        if not all(isinstance(k, exp.Literal) and k.is_string for k in keys):
+            return None
+        return [k.this for k in keys]
+    names = []
+    for i, a in enumerate(args):
+        if isinstance(a, exp.Alias):
+            names.append(a.alias)
+        elif isinstance(a, exp.Column) and not isinstance(a.this, exp.Star):
+            names.append(a.name)
+        elif a.meta.get("extract") and isinstance(a.expressions[1], exp.Literal):
+            names.append(a.expressions[1].name)
+        else:
+            names.append(f"col{i + 1}")
+    return names
+
+
+@register("struct", "named_struct")
+def _struct(c: Call) -> exp.Expression:
+    names = c.node.meta.get("struct_names")
+    values = c.args[1::2] if c.name == "named_struct" else c.args
+    if names is None or len(names) != len(values):
+        raise unsupported(f"{c.name} with computed field names")
+    out = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(n, quoted=True), expression=v)
+            for n, v in zip(names, values, strict=True)
+        ]
+    )
+    out.meta["nullable"] = False
+    out.meta["field_nullable"] = [nullable_any(v) for v in values]
+    return out
+
+
+@register("array_insert")
+def _array_insert(c: Call) -> exp.Expression:
+    """1-based position; past the end pads with NULLs; negative counts from the end (-1
+    appends); before the start pads NULLs after the new element; 0 is an error."""
+    zero = (
+        "error('[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be either < 0 or "
+        "> 0 (the first element has index 1).')"
+    )
+    pos = "(CASE WHEN {p} > 0 THEN {p} ELSE len({a}) + {p} + 2 END)"
+    nulls = "list_transform(range({n}), lambda i: NULL)"
+    after = (
+        f"list_concat(list_concat(list_slice({{a}}, 1, {pos} - 1), "
+        f"{nulls.format(n='greatest(' + pos + ' - 1 - len({a}), 0)')}), "
+        f"list_concat([{{x}}], list_slice({{a}}, {pos}, len({{a}}))))"
+    )
+    before = f"list_concat(list_concat([{{x}}], {nulls.format(n='1 - ' + pos)}), {{a}})"
+    return template(
+        f"CASE WHEN {{a}} IS NULL OR {{p}} IS NULL THEN NULL WHEN {{p}} = 0 THEN {zero} "
+        f"WHEN {pos} >= 1 THEN {after} ELSE {before} END",
+        nullable=True,
+        a=c.arg(0),
+        p=c.arg(1),
+        x=c.arg(2),
+    )
+
+
+@register("array_intersect", "array_except")
+def _array_intersect(c: Call) -> exp.Expression:
+    """Order of the first array, duplicates removed, NULL a value like any other."""
+    keep = "" if c.name == "array_intersect" else "NOT "
+    kept = template(
+        f"list_filter({{a}}, lambda e: {keep}list_bool_or(list_transform({{b}}, "
+        "lambda f: f IS NOT DISTINCT FROM e)) IS TRUE)",
+        a=c.arg(0),
+        b=c.arg(1),
+    )
+    return _distinct(kept)
+
+
+UPDATE_FIELDS = "__update_fields"
+
+
+def _rebuilt(
+    struct: exp.Expression,
+    t: DataType,
+    path: list[str],
+    value: exp.Expression | None,
+    case_sensitive: bool,
+) -> exp.Expression:
+    """``struct`` with the field at ``path`` replaced or added (value) or dropped (None)."""
+    from pyspark.sql.types import StructType
+
+    if not isinstance(t, StructType):
+        raise AnalysisException(
+            f"Cannot update field `{path[0]}`: the column is not a struct ({t.simpleString()}).",
+            "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+            sql_state="42K09",
+        )
+
+    def same(a: str, b: str) -> bool:
+        return a == b if case_sensitive else a.lower() == b.lower()
+
+    head, rest = path[0], path[1:]
+    fields: list[tuple[str, exp.Expression]] = []
+    fields_kept: dict[str, exp.Expression] = {}
+    found = False
+    for f in t.fields:
+        current = template(f"struct_extract({{s}}, '{f.name}')", nullable=True, s=struct)
+        if same(f.name, head):
+            found = True
+            if rest:
+                fields.append((f.name, _rebuilt(current, f.dataType, rest, value, case_sensitive)))
+            elif value is not None:
+                fields.append((f.name, value))
+            continue
+        fields.append((f.name, current))
+        fields_kept[f.name] = current
+    if not found:
+        if rest or value is None:
+            if value is None and not rest:
+                return struct  # Spark: dropping a missing field is a no-op
+            raise AnalysisException(
+                f"No such struct field `{head}`.", "FIELD_NOT_FOUND", sql_state="42704"
+            )
+        fields.append((head, value))
+    if not fields:
+        raise AnalysisException(
+            "Cannot drop all fields in struct.",
+            "DATATYPE_MISMATCH.CANNOT_DROP_ALL_FIELDS",
+            sql_state="42K09",
+        )
+    packed = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(n, quoted=True), expression=v) for n, v in fields
+        ]
+    )
+    out = template("CASE WHEN {s} IS NULL THEN NULL ELSE {p} END", s=struct, p=packed)
+    out.meta["nullable"] = nullable_any(struct)
+    # Field nullability: a kept field's as far as known (DuckDB's types say nullable), a
+    # new or replaced one's from its value.
+    before = dict(
+        zip(
+            [f.name for f in t.fields],
+            struct.meta.get("field_nullable") or [True] * len(t.fields),
+            strict=True,
+        )
+    )
+    out.meta["field_nullable"] = [
+        nullable_any(v) if n not in before or v is not fields_kept.get(n) else before[n]
+        for n, v in fields
+    ]
+    return out
+
+
+@register(UPDATE_FIELDS)
+def _update_fields(c: Call) -> exp.Expression:
+    """Column.withField / dropFields (Connect ``update_fields``); a dotted name reaches into
+    nested structs."""
+    from sparkless.connect.expressions import split_identifier
+
+    path = split_identifier(str(c.literal_value(1)))
+    value = c.args[2] if c.node.meta.get("with_value") else None
+    return _rebuilt(c.arg(0), c.type(0), path, value, c.analyzer.conf.case_sensitive)

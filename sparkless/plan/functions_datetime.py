@@ -224,3 +224,18 @@ def _months_between(c: Call) -> exp.Expression:
     if round_off:
         value = f"round({value}, 8)"
     return template(value, nullable=True, a=t1, b=t2)
+
+
+@register("date_add", "dateadd")
+def _date_add(c: Call) -> exp.Expression:
+    return template("CAST({d} + CAST({n} AS INTEGER) AS DATE)", d=_date(c, 0), n=c.arg(1))
+
+
+@register("date_sub")
+def _date_sub(c: Call) -> exp.Expression:
+    return template("CAST({d} - CAST({n} AS INTEGER) AS DATE)", d=_date(c, 0), n=c.arg(1))
+
+
+@register("dayofweek")
+def _dayofweek(c: Call) -> exp.Expression:
+    return template("CAST(dayofweek({d}) + 1 AS INTEGER)", d=_date(c, 0))

@@ -54,10 +54,18 @@ def _ln(c: Call) -> exp.Expression:
     )
 
 
-@register("log10", "log2")
-def _log_n(c: Call) -> exp.Expression:
+@register("log10")
+def _log10(c: Call) -> exp.Expression:
     return template(
-        f"CASE WHEN {{x}} <= 0.0 THEN NULL ELSE {c.name}({{x}}) END",
+        "CASE WHEN {x} <= 0.0 THEN NULL ELSE log10({x}) END", nullable=True, x=_double(c.arg(0))
+    )
+
+
+@register("log2")
+def _log2(c: Call) -> exp.Expression:
+    # Spark: StrictMath.log(x) / StrictMath.log(2), not a correctly rounded log2.
+    return template(
+        "CASE WHEN {x} <= 0.0 THEN NULL ELSE ln({x}) / ln(2.0) END",
         nullable=True,
         x=_double(c.arg(0)),
     )
@@ -130,12 +138,13 @@ def _factorial(c: Call) -> exp.Expression:
 
 @register("pmod")
 def _pmod(c: Call) -> exp.Expression:
+    """Java's remainder takes the dividend's sign; a negative one is moved by the divisor."""
     from sparkless.plan.functions import REMAINDER_BY_ZERO
 
     zero = f"error('{REMAINDER_BY_ZERO}')" if c.ansi else "NULL"
+    r = "({a} % nullif({b}, 0))"
     return template(
-        f"CASE WHEN {{b}} = 0 THEN {zero} "
-        "ELSE (({a} % nullif({b}, 0)) + nullif({b}, 0)) % nullif({b}, 0) END",
+        f"CASE WHEN {{b}} = 0 THEN {zero} WHEN {r} < 0 THEN ({r} + {{b}}) % nullif({{b}}, 0) ELSE {r} END",
         a=c.arg(0),
         b=c.arg(1),
     )
@@ -229,3 +238,41 @@ def _try_divide(c: Call) -> exp.Expression:
 @register("try_mod")
 def _try_mod(c: Call) -> exp.Expression:
     return template("{a} % nullif({b}, 0)", nullable=True, a=c.arg(0), b=c.arg(1))
+
+
+@register("ceil", "ceiling", "floor")
+def _ceil_floor(c: Call) -> exp.Expression:
+    """Spark: one-argument ceil/floor of a double is a bigint, of decimal(p, s) a
+    decimal(p - s + 1, 0); with a scale the type keeps its kind."""
+    fn = "floor" if c.name == "floor" else "ceil"
+    t = c.type(0)
+    if len(c.args) > 1:
+        scale = c.literal_value(1)
+        if isinstance(t, DecimalType):
+            p = max(1, min(38, t.precision - t.scale + 1 + max(int(scale), 0)))
+            s = max(int(scale), 0)
+            body = (
+                f"CAST({fn}({{x}} * power(10, {scale})) / power(10, {scale}) AS DECIMAL({p}, {s}))"
+            )
+            return template(body, x=c.arg(0))
+        if type(t) in _INT_RANGE:
+            from sparkless.errors import unsupported
+
+            raise unsupported("ceil/floor of an integer with a scale")
+        return template(
+            f"CAST({fn}(CAST({{x}} AS DOUBLE) * power(10, {scale})) / power(10, {scale}) AS DOUBLE)",
+            x=c.arg(0),
+        )
+    if isinstance(t, DecimalType):
+        p = max(1, min(38, t.precision - t.scale + 1))
+        return template(f"CAST({fn}({{x}}) AS DECIMAL({p}, 0))", x=c.arg(0))
+    return template(f"CAST({fn}(CAST({{x}} AS DOUBLE)) AS BIGINT)", x=c.arg(0))
+
+
+@register("sign", "signum")
+def _sign(c: Call) -> exp.Expression:
+    """Spark's signum is a double (NaN for NaN)."""
+    return template(
+        "CASE WHEN isnan({x}) THEN CAST('NaN' AS DOUBLE) ELSE CAST(sign({x}) AS DOUBLE) END",
+        x=_double(c.arg(0)),
+    )

@@ -102,7 +102,7 @@ def _elt(c: Call) -> exp.Expression:
 @register("find_in_set")
 def _find_in_set(c: Call) -> exp.Expression:
     return template(
-        "CASE WHEN contains({s}, ',') THEN 0 "
+        "CASE WHEN {s} IS NULL OR {l} IS NULL THEN NULL WHEN contains({s}, ',') THEN 0 "
         "ELSE CAST(coalesce(list_position(string_split({l}, ','), {s}), 0) AS INTEGER) END",
         s=c.arg(0),
         l=c.arg(1),
@@ -191,18 +191,32 @@ def _typeof(c: Call) -> exp.Expression:
     return out
 
 
+_REGEX_META = set("\\^$.|?*+()[]{}")
+
+
+def _plain(c: Call, i: int, default: str) -> str | None:
+    """A delimiter given as a literal without regex metacharacters, else None."""
+    if i < len(c.args) and not c.is_literal(i):
+        return None
+    value = c.literal_value(i) if i < len(c.args) else default
+    if not isinstance(value, str) or not value or _REGEX_META & set(value):
+        return None
+    return value.replace("'", "''")
+
+
 @register("str_to_map")
 def _str_to_map(c: Call) -> exp.Expression:
-    pair = c.arg(1, exp.Literal.string(","))
-    kv = c.arg(2, exp.Literal.string(":"))
+    """Pairs split on pairDelim, each on its first keyValueDelim (no delimiter: NULL value).
+    Delimiters are regexes in Spark; plain-text ones (the usual ``,`` and ``:``) only."""
+    pair, kv = _plain(c, 1, ","), _plain(c, 2, ":")
+    if pair is None or kv is None:
+        raise unsupported("str_to_map with regular-expression delimiters")
+    k = f"strpos(p, '{kv}')"
     return template(
-        "map_from_entries(list_transform(regexp_split_to_array({s}, {p}), lambda kv: "
-        "{'key': list_extract(regexp_split_to_array(kv, {k}), 1), "
-        "'value': CASE WHEN len(regexp_split_to_array(kv, {k})) > 1 THEN "
-        "array_to_string(list_slice(regexp_split_to_array(kv, {k}), 2, len(regexp_split_to_array(kv, {k}))), {k}) END}))",
+        f"map_from_entries(list_transform(string_split({{s}}, '{pair}'), lambda p: "
+        f"{{'key': CASE WHEN {k} > 0 THEN substr(p, 1, {k} - 1) ELSE p END, "
+        f"'value': CASE WHEN {k} > 0 THEN substr(p, {k} + {len(kv)}) END}}))",
         s=c.arg(0),
-        p=pair,
-        k=kv,
     )
 
 
@@ -215,4 +229,17 @@ def _array_join(c: Call) -> exp.Expression:
         items = template("list_transform({a}, lambda v: coalesce(v, {n}))", a=items, n=c.arg(2))
     return template(
         "array_to_string(list_filter({a}, lambda v: v IS NOT NULL), {d})", a=items, d=c.arg(1)
+    )
+
+
+@register("locate", "position")
+def _locate(c: Call) -> exp.Expression:
+    """1-based position of substr in str at or after pos; 0 when absent or pos < 1."""
+    pos = c.arg(2, exp.Literal.number(1))
+    return template(
+        "CASE WHEN {s} IS NULL OR {sub} IS NULL OR {p} IS NULL THEN NULL WHEN {p} < 1 THEN 0 ELSE CAST(coalesce(nullif(instr(substr({s}, {p}), {sub}), 0) "
+        "+ {p} - 1, 0) AS INTEGER) END",
+        sub=c.arg(0),
+        s=c.arg(1),
+        p=pos,
     )

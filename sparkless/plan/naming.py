@@ -34,8 +34,14 @@ _BINARY = {
 def spark_name(e: exp.Expression) -> str:
     if isinstance(e, exp.Alias):
         return e.alias
+    if isinstance(e, exp.Lambda) and e.meta.get("lambda_pretty"):
+        params = ["namedlambdavariable()"] * len(e.expressions)
+        return f"lambdafunction({', '.join([spark_name(e.this), *params])})"
     if "pretty" in e.meta:  # set where the node was built (a Connect call or literal)
-        return e.meta["pretty"]
+        call = e.meta.get("pretty_call")
+        args = _call_args(e, call[2]) if call else None
+        # Re-rendered from the children: an argument's name can be set later (``r.a``).
+        return call_name(call[0], args, call[1]) if args is not None else e.meta["pretty"]
     if "spark_name" in e.meta and not isinstance(e, exp.Func):
         return e.meta["spark_name"]
     if isinstance(e, exp.Column):
@@ -240,18 +246,36 @@ _DEFAULTS: dict[str, dict[int, list[str]]] = {
     "rpad": {2: [" "]},
 }
 
+_V = "namedlambdavariable()"
+_DEFAULTS["array_sort"] = {1: [  # Spark's default comparator, as it prints it
+    f"lambdafunction((IF((({_V} IS NULL) AND ({_V} IS NULL)), 0, (IF(({_V} IS NULL), 1, "
+    f"(IF(({_V} IS NULL), -1, (IF(({_V} < {_V}), -1, (IF(({_V} > {_V}), 1, 0)))))))))), {_V}, {_V})"]}
 _DEFAULTS["aggregate"] = _DEFAULTS["reduce"] = {
     3: ["lambdafunction(namedlambdavariable(), namedlambdavariable())"]}
 
 # ignoreNulls (first, last, ...) and mode's deterministic flag are not children.
 _DROP_SECOND = {"first", "last", "first_value", "last_value", "any_value", "mode"}
+_FIRST_ONLY = {"from_json", "from_csv", "from_xml"}  # the schema is not a child
 _TRIM_SIDES = {"trim": "BOTH", "ltrim": "LEADING", "rtrim": "TRAILING"}
+
+
+def _call_args(e: exp.Expression, count: int) -> list[exp.Expression] | None:
+    """The user's arguments of a call node, where the node still holds them in order."""
+    if isinstance(e, exp.Anonymous):
+        return list(e.expressions) if len(e.expressions) == count else None
+    values = [v for v in e.args.values() if v is not None and v != []]
+    if count == 1 and len(values) == 1 and values[0] is e.this and e.this.meta.get("user_arg"):
+        return [e.this]  # not an argument sqlglot wrapped (``day(x)`` → ``day(to_date(x))``)
+    return None
 
 
 def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> str:
     """Spark's column name for ``name(args)`` as the client called it."""
     lname = name.lower()
-    rendered = [spark_name(a) for a in args]
+    rendered = [f"{spark_name(a.this)} AS {a.alias}" if isinstance(a, exp.Alias) else spark_name(a)
+                for a in args]
+    if lname in _FIRST_ONLY:
+        rendered = rendered[:1]
     if lname in _TRIM_SIDES and len(args) == 2:  # the client sends (trimStr, src)
         return f"TRIM({_TRIM_SIDES[lname]} {rendered[0]} FROM {rendered[1]})"
     if lname in ("extract", "datepart") and len(args) == 2:
