@@ -43,6 +43,7 @@ class Cached:
     schema: StructType
     level: cpb.StorageLevel
     reads: tuple[str, ...] = ()  # the files and directories the cached plan read
+    origin: object = None  # CACHE TABLE: what the name denoted (a replaced view is not cached)
 
 
 def _state(session: Session) -> dict[str, dict]:
@@ -165,8 +166,32 @@ def cached_table(session: Session, parts: list[str]) -> ir.Plan | None:
     st = getattr(session, "_cache_state", None)
     if not st or not st["tables"]:
         return None
-    c = st["tables"].get(_parts_key(session, parts))
+    c = _table_entry(session, parts)
     return scan(session, c[0], c[1]) if c is not None else None
+
+
+def _origin(session: Session, parts: list[str]) -> object:
+    from sparkless import catalog
+
+    n = catalog.resolve_name(session, parts)
+    if n.kind == "temp":
+        return session.views.get(catalog.view_key(session, n.name))
+    cat = catalog.catalog_of(session.engine)
+    if n.kind == "global":
+        return cat.global_views.get(catalog.view_key(session, n.name))
+    meta = cat.get(n.db, n.name)
+    return None if meta is None else (meta.location, meta.schema.json(), meta.view_text)
+
+
+def _table_entry(session: Session, parts: list[str]) -> tuple[Cached, list[str]] | None:
+    """The CACHE TABLE entry, unless the name now denotes something else (then dropped)."""
+    st = getattr(session, "_cache_state", None)
+    key = _parts_key(session, parts)
+    c = st["tables"].get(key) if st else None
+    if c is not None and c[0].origin != _origin(session, parts):
+        _drop(st["tables"].pop(key))
+        return None
+    return c
 
 
 def _parts_key(session: Session, parts: list[str]) -> str:
@@ -245,12 +270,14 @@ def cache_table(session: Session, name: str, level: cpb.StorageLevel | None = No
 
     st = _state(session)
     key = _table_key(session, name)
-    if key in st["tables"]:
+    if _table_entry(session, split_identifier(name)) is not None:
         return
     with session.lock:
         plan = session.lookup_table(".".join(f"`{p}`" for p in split_identifier(name)))
     planner = ConnectPlanner(session)
-    st["tables"][key] = (materialize(planner, plan, level), [a.name for a in plan.output])
+    c = materialize(planner, plan, level)
+    c.origin = _origin(session, split_identifier(name))
+    st["tables"][key] = (c, [a.name for a in plan.output])
 
 
 def uncache_table(session: Session, name: str) -> None:
@@ -261,7 +288,7 @@ def is_table_cached(session: Session, name: str) -> bool:
     from sparkless.connect.expressions import split_identifier
 
     session.lookup_table(".".join(f"`{p}`" for p in split_identifier(name)))  # not found: raise
-    return _table_key(session, name) in _state(session)["tables"]
+    return _table_entry(session, split_identifier(name)) is not None
 
 
 def clear(session: Session) -> None:

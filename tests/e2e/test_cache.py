@@ -96,3 +96,16 @@ def test_cached_table_sees_inserts(compare):
 
     ours, theirs = compare.values(fn)
     assert ours == theirs
+
+
+def test_replaced_view_is_not_served_from_cache(compare):
+    def fn(s):
+        s.range(3).createOrReplaceTempView("cached_v")
+        s.catalog.cacheTable("cached_v")
+        s.range(5).createOrReplaceTempView("cached_v")
+        out = s.table("cached_v").count(), s.catalog.isCached("cached_v")
+        s.catalog.dropTempView("cached_v")
+        return out
+
+    ours, theirs = compare.values(fn)
+    assert ours == theirs
