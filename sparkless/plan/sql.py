@@ -32,7 +32,7 @@ def parse_statement(text: str) -> exp.Expression:
     if len(statements) != 1:
         raise unsupported("More than one SQL statement in one spark.sql call")
     stmt = statements[0]
-    if not isinstance(stmt, (exp.Query, exp.Create, exp.Drop, exp.Insert, exp.Command, exp.Describe)):
+    if not isinstance(stmt, (exp.Query, exp.Values, exp.Create, exp.Drop, exp.Insert, exp.Command, exp.Describe)):
         first = text.strip().split()[0] if text.strip() else ""
         raise ParseException(
             f"Syntax error at or near '{first}'. (line 1, pos 0)\n\n== SQL ==\n{text}\n^^^\n",
@@ -81,7 +81,7 @@ class SqlPlanner:
         if isinstance(node, exp.Select):
             return self._select(node)
         if isinstance(node, exp.Values):
-            raise unsupported("VALUES")
+            return self._values(node)
         raise unsupported(f"The SQL statement {type(node).__name__}")
 
     def _source(self, node: exp.Expression) -> ir.Plan:
@@ -99,7 +99,34 @@ class SqlPlanner:
         if isinstance(node, exp.Subquery):
             plan = self.plan(node.this)
             return ir.Alias(plan, node.alias) if node.alias else plan
+        if isinstance(node, exp.Values):
+            return self._values(node)
         raise unsupported(f"FROM {type(node).__name__}")
+
+    def _values(self, node: exp.Values) -> ir.Plan:
+        """An inline table: one projection per row, UNION ALL'd (Spark's common types);
+        columns ``col1``.. unless the alias names them."""
+        import pyarrow as pa
+
+        rows = [r.expressions if isinstance(r, exp.Tuple) else [r] for r in node.expressions]
+        alias = node.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None and alias.columns else []
+        width = len(rows[0])
+        if any(len(r) != width for r in rows) or (names and len(names) != width):
+            raise AnalysisException(
+                "[INVALID_INLINE_TABLE.NUM_COLUMNS_MISMATCH] Invalid inline table. Inline table "
+                f"expected {len(names) or width} columns but found a row with a different count.",
+                "INVALID_INLINE_TABLE.NUM_COLUMNS_MISMATCH",
+                sql_state="42000",
+            )
+        names = names or [f"col{i + 1}" for i in range(width)]
+        one = self.b.local(pa.table({"__one": [1]}), None)
+        plan: ir.Plan | None = None
+        for row in rows:
+            part = self.b.project(one, [exp.alias_(v.copy(), n, quoted=True) for v, n in zip(row, names)])
+            plan = part if plan is None else self.b.union(plan, part)
+        assert plan is not None
+        return ir.Alias(plan, alias.name) if alias is not None and alias.name else plan
 
     def _table_function(self, node: exp.Table) -> ir.Plan:
         fn = node.this

@@ -180,3 +180,19 @@ DECIMALS = {
 def test_decimal_arithmetic_types(views, name):
     """Values and result types (precision, scale) as Spark's DecimalPrecision gives them."""
     views(lambda s: s.sql(DECIMALS[name]))
+
+
+VALUES = {
+    "values_alias": "SELECT * FROM VALUES (1, 'a'), (2, 'b'), (NULL, 'c') AS t(x, y)",
+    "values_default_names": "SELECT col1 + 1, col2 FROM VALUES (1, 2.5), (3, 4) AS t",
+    "values_top_level": "VALUES (1, 'x'), (2, NULL)",
+    "values_join": (
+        "SELECT p.name, v.label FROM sq_people p JOIN VALUES ('eng', 'E'), ('ops', 'O') AS v(dept, label) "
+        "ON p.dept = v.dept"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALUES))
+def test_inline_tables(views, name):
+    views(lambda s: s.sql(VALUES[name]))
