@@ -488,6 +488,25 @@ def _uniform(attrs: list[ir.Attribute], seed: int, extra: str = "") -> str:
     return f"(hash({cols}) / {TWO_64})"
 
 
+def _numbered(child: ir.Plan) -> tuple[ir.Plan, ir.Attribute]:
+    """``child`` with each row's ordinal among the identical rows of its partition, so equal
+    rows are drawn independently; it does not depend on the order of the rows. A plain
+    Project: the window runs inside each task's fragment, with no exchange."""
+    dup = ir.Attribute("__dup", LongType(), False)
+    by = ", ".join(a.col for a in child.output)
+    window = _duck(f"row_number() OVER (PARTITION BY {by})" if by else "row_number() OVER ()")
+    exprs = [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output] + [ir.NamedExpr(window, dup)]
+    return ir.Project(child, exprs), dup
+
+
+def _sampled(child: ir.Plan, seed: int, bounds: str) -> ir.Plan:
+    """Rows of ``child`` whose draw ``u`` satisfies ``bounds`` (SQL over ``{u}``)."""
+    numbered, dup = _numbered(child)
+    u = _uniform(child.output, seed, dup.col)
+    picked = ir.Filter(numbered, _duck(bounds.format(u=u)))
+    return ir.Project(picked, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
+
+
 def sample(conv: RelationConverter, r: pb.Sample) -> ir.Plan:
     import random
 
@@ -498,14 +517,14 @@ def sample(conv: RelationConverter, r: pb.Sample) -> ir.Plan:
         # Poisson(fraction) copies of each row, as Binomial(m, fraction / m) over m candidates.
         fraction = hi - lo
         m = max(16, math.ceil(fraction * 8))
+        numbered, dup = _numbered(child)
         rng = conv.b.range(0, m, 1, 1)
         copy = rng.output[0]
-        joined = ir.Join(child, rng, "cross", None)
-        cond = _duck(f"{_uniform(child.output, seed, copy.col)} < {fraction / m!r}")
+        joined = ir.Join(numbered, rng, "cross", None)
+        cond = _duck(f"{_uniform([*child.output, dup], seed, copy.col)} < {fraction / m!r}")
         picked = ir.Filter(joined, cond)
         return ir.Project(picked, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
-    u = _uniform(child.output, seed)
-    return ir.Filter(child, _duck(f"{u} >= {lo!r} AND {u} < {hi!r}"))
+    return _sampled(child, seed, f"{{u}} >= {lo!r} AND {{u}} < {hi!r}")
 
 
 def sample_by(conv: RelationConverter, r: pb.StatSampleBy) -> ir.Plan:
@@ -527,9 +546,7 @@ def sample_by(conv: RelationConverter, r: pb.StatSampleBy) -> ir.Plan:
         whens.append(f"WHEN {key} = {stratum} THEN {f.fraction!r}")
     if not whens:
         return ir.Filter(child, _duck("false"))
-    return ir.Filter(
-        child, _duck(f"{_uniform(child.output, seed)} < (CASE {' '.join(whens)} ELSE 0.0 END)")
-    )
+    return _sampled(child, seed, f"{{u}} < (CASE {' '.join(whens)} ELSE 0.0 END)")
 
 
 HANDLERS = {

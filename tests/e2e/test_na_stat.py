@@ -175,6 +175,18 @@ def test_random_split_partitions_the_rows(spark):
     assert again == ids
 
 
+def test_sample_of_equal_rows(spark):
+    """Identical rows are drawn independently (sampleBy's usual input is one key column)."""
+    df = spark.range(0, 3000, 1, 3).selectExpr("id % 2 AS key")
+    n = df.sample(fraction=0.25, seed=5).count()
+    assert 600 < n < 900
+    counts = {
+        r.key: r["count"]
+        for r in df.sampleBy("key", {0: 0.1, 1: 0.3}, seed=1).groupBy("key").count().collect()
+    }
+    assert 100 < counts[0] < 200 and 370 < counts[1] < 530
+
+
 def test_sample_by(spark, compare):
     df = spark.range(0, 6000).selectExpr("id", "id % 3 AS key")
     got = df.sampleBy("key", fractions={0: 0.1, 1: 0.5}, seed=0)
