@@ -273,6 +273,8 @@ class PhysicalPlanner:
     def _compile_Distinct(self, p: ir.Distinct) -> list[Group]:
         child = self.compile(p.child)
         keys = [a.col for a in (p.keys if p.keys is not None else p.output)]
+        if p.keys is None:  # partial distinct in the map tasks: the exchange carries less
+            child = wrap(child, lambda s: f"SELECT DISTINCT {cols(p.output)} FROM ({s}) AS t")
         part = self.exchange(child, p.output, {"kind": "hash"}, keys, "Distinct", source=p.child)
         if p.keys is None:
             return wrap([part], lambda s: f"SELECT DISTINCT {cols(p.output)} FROM ({s}) AS t")

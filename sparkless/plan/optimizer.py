@@ -11,6 +11,8 @@ most without statistics.
 * **Join reordering** (ReorderJoin): a chain of inner joins is rebuilt left-deep so that
   each next relation joins by a condition whenever one exists, keeping the FROM order
   otherwise.
+* **Distinct aggregates** (RewriteDistinctAggregates, one distinct group): distinct on
+  (keys, argument) first, then an ordinary aggregate.
 
 Every rule keeps attribute ids and the plan's output columns (order included).
 Node types the rules do not know are left as they are (a filter above them stays there).
@@ -31,7 +33,8 @@ NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid",
 def optimize(plan: ir.Plan) -> ir.Plan:
     plan = _pushdown(plan)
     plan = _reorder(plan)
-    return _pushdown(plan)
+    plan = _pushdown(plan)
+    return rewrite_distinct_aggregates(plan)
 
 
 # ---- expression helpers --------------------------------------------------------------
@@ -106,6 +109,8 @@ def _filter(plan: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
 
 def _pushdown(p: ir.Plan) -> ir.Plan:
     if isinstance(p, ir.Filter):
+        if not _deterministic(p.condition):  # e.g. a sample: what it sees must not change
+            return dataclasses.replace(p, child=_pushdown(p.child))
         return _push(_pushdown(p.child), conjuncts(p.condition))
     if isinstance(p, ir.Join):
         return _push_join(p, [], optimised=False)
@@ -119,6 +124,8 @@ def _push(p: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
     if not conds:
         return p
     if isinstance(p, ir.Filter):
+        if not _deterministic(p.condition):
+            return _filter(p, conds)
         return _push(p.child, conjuncts(p.condition) + conds)
     if isinstance(p, (ir.Alias, ir.Tagged, ir.Sort, ir.Repartition)) or (
         isinstance(p, ir.Distinct) and p.keys is None
@@ -276,3 +283,59 @@ def _keep_output(original: ir.Plan, rebuilt: ir.Plan) -> ir.Plan:
     return ir.Project(
         rebuilt, [ir.NamedExpr(exp.column(a.col), by_id[a.id]) for a in original.output]
     )
+
+
+# ---- distinct aggregates -------------------------------------------------------------
+
+_DISTINCT_INSENSITIVE = (exp.Min, exp.Max)
+
+
+def rewrite_distinct_aggregates(p: ir.Plan) -> ir.Plan:
+    """``count(DISTINCT x)`` (and other aggregates over the same DISTINCT argument) as two
+    aggregations, Spark's RewriteDistinctAggregates for one distinct group: rows made
+    distinct on (keys, x) first -- hashed on them, so no task gets every row -- then
+    aggregated by the keys without DISTINCT (now two-phase like any other)."""
+    if isinstance(p, (ir.Unary, ir.Union, ir.Join)):
+        p = _with_children(p, [rewrite_distinct_aggregates(c) for c in p.children])
+    if not isinstance(p, ir.Aggregate):
+        return p
+    arg = _single_distinct_argument(p)
+    if arg is None:
+        return p
+    by_col = {a.col: a for a in p.child.output}
+    columns = [*p.keys, arg]
+    if not all(isinstance(c, exp.Column) and c.name in by_col for c in columns):
+        return p  # expressions would need their types here; left as one phase
+    kept = list({by_col[c.name].id: by_col[c.name] for c in columns}.values())
+    distinct = ir.Distinct(ir.Project(p.child, [ir.NamedExpr(exp.column(a.col), a) for a in kept]))
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Distinct) and len(node.expressions) == 1:
+            return node.expressions[0]
+        return node
+
+    aggs = [ir.NamedExpr(n.expr.copy().transform(swap), n.attr) for n in p.aggs]
+    return ir.Aggregate(distinct, [k.copy() for k in p.keys], aggs)
+
+
+def _single_distinct_argument(p: ir.Aggregate) -> exp.Expression | None:
+    """The one argument all aggregates of ``p`` are over, at least one with DISTINCT
+    (min/max are the same over distinct rows); None when there is no such argument."""
+    distinct: dict[str, exp.Expression] = {}
+    plain: set[str] = set()
+    for n in p.aggs:
+        if any(isinstance(x, exp.Anonymous) for x in n.expr.walk()):
+            return None
+        for node in n.expr.find_all(exp.AggFunc):
+            inner = node.this
+            if isinstance(inner, exp.Distinct):
+                if len(inner.expressions) != 1:
+                    return None
+                distinct[inner.expressions[0].sql("duckdb")] = inner.expressions[0]
+            elif isinstance(node, _DISTINCT_INSENSITIVE) and inner is not None:
+                plain.add(inner.sql("duckdb"))
+            else:
+                return None
+    if len(distinct) != 1 or not plain <= set(distinct):
+        return None
+    return next(iter(distinct.values()))

@@ -122,6 +122,10 @@ QUERIES = {
         "WHERE p.id = o.pid AND d.dept = p.dept"
     ),
     "group_by_alias": "SELECT upper(dept) AS d, count(*) FROM sq_people GROUP BY d",
+    # distinct aggregates: distinct on (keys, x) first, then an ordinary aggregate
+    "count_distinct_global": "SELECT count(DISTINCT pid), max(pid), sum(DISTINCT pid) FROM sq_orders",
+    "count_distinct_keyed": "SELECT dept, count(DISTINCT active) AS n FROM sq_people GROUP BY dept",
+    "count_distinct_mixed": "SELECT count(DISTINCT pid), sum(amount) FROM sq_orders",
 }
 
 ORDERED = {
