@@ -131,6 +131,8 @@ def read(
     else:
         reader = _json_reader(schema, hive)
     source_types = _describe(con, reader, files) if files else []
+    if fmt == "parquet" and len(files) > 1:
+        reader = _every_column(reader, source_types)
     if schema is not None:
         fields = list(schema.fields)
         select = []
@@ -155,6 +157,14 @@ def read(
     return ir.FileScan(
         fmt, files, attrs, f"SELECT {cols or '1 AS __empty'} FROM {reader}", root_paths=list(paths)
     )
+
+
+def _every_column(reader: str, source_types: list) -> str:
+    """A scan split reads some of the files; with merged schemas a column may be missing
+    from all of them. UNION ALL BY NAME with an empty row of every column gives each
+    split the merged columns (NULL where absent), as reading all files at once does."""
+    nulls = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in source_types)
+    return f"((SELECT * FROM {reader}) UNION ALL BY NAME (SELECT {nulls} LIMIT 0))"
 
 
 def _csv_reader(options: dict[str, str], schema: StructType | None, hive: str) -> str:

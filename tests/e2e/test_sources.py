@@ -169,3 +169,20 @@ def test_range_with_num_partitions_keyword(compare):
 def test_range_schema_is_non_nullable_long(spark):
     f = spark.range(3).schema.fields
     assert [(x.name, x.dataType, x.nullable) for x in f] == [("id", LongType(), False)]
+
+
+def test_parquet_merged_schema_across_scan_splits(compare, tmp_path):
+    """Each task reads some of the files; a column only other files have is NULL there."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    import duckdb
+
+    con = duckdb.connect()
+    con.sql(f"COPY (SELECT 100 AS age, 'Hyukjin' AS name) TO '{tmp_path}/one/a.parquet'")
+    con.sql(f"COPY (SELECT 170 AS height) TO '{tmp_path}/two/b.parquet'")
+    compare(
+        lambda s: s.read.option("mergeSchema", "true")
+        .parquet(str(tmp_path / "one"), str(tmp_path / "two"))
+        .sort("height"),
+        ordered=True,
+    )
