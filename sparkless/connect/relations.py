@@ -227,10 +227,12 @@ class RelationConverter:
 
     def _set_op(self, r: pb.SetOperation) -> ir.Plan:
         left, right = self.convert(r.left_input), self.convert(r.right_input)
-        if r.set_op_type != pb.SetOperation.SET_OP_TYPE_UNION:
-            raise unsupported(f"{pb.SetOperation.SetOpType.Name(r.set_op_type)}")
-        plan = self.b.union(left, right, r.by_name, r.allow_missing_columns)
         is_all = r.is_all if r.HasField("is_all") else True
+        if r.set_op_type == pb.SetOperation.SET_OP_TYPE_INTERSECT:
+            return self.b.intersect(left, right, is_all)
+        if r.set_op_type == pb.SetOperation.SET_OP_TYPE_EXCEPT:
+            return self.b.except_(left, right, is_all)
+        plan = self.b.union(left, right, r.by_name, r.allow_missing_columns)
         return plan if is_all else self.b.distinct(plan)
 
     def _catalog(self, r) -> ir.Plan:  # noqa: ANN001 - catalog_pb2.Catalog
