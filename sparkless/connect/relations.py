@@ -123,12 +123,19 @@ class RelationConverter:
         return self.b.filter(self.convert(r.input), to_sql(r.condition))
 
     def _aggregate(self, r: pb.Aggregate) -> ir.Plan:
-        if r.group_type not in (pb.Aggregate.GROUP_TYPE_GROUPBY, pb.Aggregate.GROUP_TYPE_UNSPECIFIED):
-            raise unsupported(f"{pb.Aggregate.GroupType.Name(r.group_type)} aggregation")
+        from sparkless.plan.grouping import GroupedSelect, dataframe_grouping_sets
+
         child = self.convert(r.input)
-        return self.b.aggregate(
-            child, [to_sql(e) for e in r.grouping_expressions], [to_sql(e) for e in r.aggregate_expressions]
-        )
+        keys = [to_sql(e) for e in r.grouping_expressions]
+        aggs = [to_sql(e) for e in r.aggregate_expressions]
+        if r.group_type in (pb.Aggregate.GROUP_TYPE_GROUPBY, pb.Aggregate.GROUP_TYPE_UNSPECIFIED):
+            return self.b.aggregate(child, keys, aggs)
+        if r.group_type == pb.Aggregate.GROUP_TYPE_PIVOT:
+            raise unsupported("pivot")
+        kind = {pb.Aggregate.GROUP_TYPE_ROLLUP: "rollup", pb.Aggregate.GROUP_TYPE_CUBE: "cube"}
+        sets_sql = [[to_sql(e) for e in gs.grouping_set] for gs in r.grouping_sets]
+        all_keys, sets = dataframe_grouping_sets(keys, kind.get(r.group_type, "sets"), sets_sql)
+        return GroupedSelect(self.b).plan(child, all_keys, sets, [*keys, *aggs], None)
 
     def _sort(self, r: pb.Sort) -> ir.Plan:
         is_global = r.is_global if r.HasField("is_global") else True

@@ -74,6 +74,26 @@ def grouping_sets(group: exp.Group) -> tuple[list[exp.Expression], list[list[int
     return keys, sets
 
 
+def dataframe_grouping_sets(
+    keys: list[exp.Expression], kind: str, sets: list[list[exp.Expression]]
+) -> tuple[list[exp.Expression], list[list[int]]]:
+    """``df.rollup(..)`` / ``df.cube(..)`` / ``df.groupingSets(sets, ..)`` as a GROUP BY."""
+    if kind == "rollup":
+        group = exp.Group(expressions=[exp.Rollup(expressions=keys)])
+    elif kind == "cube":
+        group = exp.Group(expressions=[exp.Cube(expressions=keys)])
+    else:
+        tuples = [exp.Tuple(expressions=s) for s in sets]
+        group = exp.Group(expressions=[*keys, exp.GroupingSets(expressions=tuples)])
+        # the keys listed beside the sets only name the output columns, as in Spark
+        found, found_sets = grouping_sets(exp.Group(expressions=[exp.GroupingSets(expressions=tuples)]))
+        order = {k.sql("spark").lower(): i for i, k in enumerate(found)}
+        out_keys = list(found) + [k for k in keys if k.sql("spark").lower() not in order]
+        return out_keys, found_sets or []
+    found, found_sets = grouping_sets(group)
+    return found, found_sets or []
+
+
 def _cube(cols: list[int]) -> list[list[int]]:
     out = []
     for mask in range((1 << len(cols)) - 1, -1, -1):

@@ -200,3 +200,19 @@ VALUES = {
 @pytest.mark.parametrize("name", sorted(VALUES))
 def test_inline_tables(views, name):
     views(lambda s: s.sql(VALUES[name]))
+
+
+DATAFRAME_GROUPING = {
+    "rollup": lambda df, F: df.rollup("dept", "active").agg(F.sum("salary"), F.count("*")),
+    "cube": lambda df, F: df.cube("dept", "active").agg(F.avg("age").alias("a"), F.grouping_id()),
+    "grouping_sets": lambda df, F: df.groupingSets([["dept", "active"], ["dept"], []], "dept", "active")
+    .agg(F.max("age"), F.grouping("dept")),
+    "rollup_expression": lambda df, F: df.rollup(F.upper("dept").alias("d")).count(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATAFRAME_GROUPING))
+def test_dataframe_grouping_sets(compare, name):
+    from pyspark.sql import functions as F
+
+    compare(lambda s: DATAFRAME_GROUPING[name](people(s), F))
