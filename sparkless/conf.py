@@ -45,6 +45,7 @@ DEFAULTS: dict[str, str] = {
     "spark.sql.connect.serverStacktrace.enabled": "false",
     "spark.sql.repl.eagerEval.enabled": "false",
     "spark.sql.execution.pythonUDF.arrow.enabled": "true",  # Spark 4.3 default
+    "spark.sql.pivotMaxValues": "10000",
     "spark.sql.execution.pythonUDTF.arrow.enabled": "false",
     "spark.sql.mapKeyDedupPolicy": "EXCEPTION",
     "spark.sql.repl.eagerEval.maxNumRows": "20",

@@ -131,7 +131,17 @@ class RelationConverter:
         if r.group_type in (pb.Aggregate.GROUP_TYPE_GROUPBY, pb.Aggregate.GROUP_TYPE_UNSPECIFIED):
             return self.b.aggregate(child, keys, aggs)
         if r.group_type == pb.Aggregate.GROUP_TYPE_PIVOT:
-            raise unsupported("pivot")
+            from pyspark.sql.connect.proto import expressions_pb2 as epb
+
+            from sparkless.plan.pivot import pivot
+
+            values = [to_sql(epb.Expression(literal=v)) for v in r.pivot.values] or None
+
+            def collect(plan: ir.Plan) -> list:
+                return self.session.collect(plan).column(0).to_pylist()
+
+            max_values = self.session.conf.get_int("spark.sql.pivotMaxValues")
+            return pivot(self.b, child, keys, to_sql(r.pivot.col), values, aggs, collect, max_values)
         kind = {pb.Aggregate.GROUP_TYPE_ROLLUP: "rollup", pb.Aggregate.GROUP_TYPE_CUBE: "cube"}
         sets_sql = [[to_sql(e) for e in gs.grouping_set] for gs in r.grouping_sets]
         all_keys, sets = dataframe_grouping_sets(keys, kind.get(r.group_type, "sets"), sets_sql)

@@ -216,3 +216,19 @@ def test_dataframe_grouping_sets(compare, name):
     from pyspark.sql import functions as F
 
     compare(lambda s: DATAFRAME_GROUPING[name](people(s), F))
+
+
+PIVOTS = {
+    "explicit_values": lambda df, F: df.groupBy("dept").pivot("active", [True, False]).agg(F.sum("salary")),
+    "inferred_values": lambda df, F: df.groupBy("active").pivot("dept").count(),
+    "two_aggregates": lambda df, F: df.groupBy("active").pivot("dept", ["eng", "ops"])
+    .agg(F.max("age"), F.avg("salary").alias("s")),
+    "no_keys": lambda df, F: df.groupBy().pivot("dept", ["eng", "sales", "hr"]).agg(F.count("id")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PIVOTS))
+def test_pivot(compare, name):
+    from pyspark.sql import functions as F
+
+    compare(lambda s: PIVOTS[name](people(s), F))
