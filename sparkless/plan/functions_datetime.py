@@ -239,3 +239,10 @@ def _date_sub(c: Call) -> exp.Expression:
 @register("dayofweek")
 def _dayofweek(c: Call) -> exp.Expression:
     return template("CAST(dayofweek({d}) + 1 AS INTEGER)", d=_date(c, 0))
+
+
+@register("current_timezone")
+def _current_timezone(c: Call) -> exp.Expression:
+    out = exp.Literal.string(c.analyzer.conf.time_zone)
+    out.meta["nullable"] = False
+    return out

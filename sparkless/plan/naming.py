@@ -205,6 +205,9 @@ _CALL_NAMES = {
         "atanh", "cbrt", "exp", "expm1", "log10", "log2", "log1p", "sqrt", "cot", "sec", "csc",
         "degrees", "radians", "signum", "e", "pi", "hypot", "atan2", "spark_partition_id",
         "regexp_like", "regexp", "rlike", "ceil", "floor")},
+    "rank": "RANK",
+    "dense_rank": "DENSE_RANK",
+    "percent_rank": "PERCENT_RANK",
     "pow": "POWER",
     "power": "POWER",
     "mean": "avg",
@@ -242,6 +245,8 @@ _DEFAULTS: dict[str, dict[int, list[str]]] = {
     "to_unix_timestamp": {1: ["yyyy-MM-dd HH:mm:ss"]},
     "from_unixtime": {1: ["yyyy-MM-dd HH:mm:ss"]},
     "make_interval": {i: ["0"] * (7 - i) for i in range(7)},
+    "lag": {1: ["1", "NULL"], 2: ["NULL"]},
+    "lead": {1: ["1", "NULL"], 2: ["NULL"]},
     "lpad": {2: [" "]},
     "rpad": {2: [" "]},
 }

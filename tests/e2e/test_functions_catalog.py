@@ -122,6 +122,7 @@ CASES = [
     ("trunc", lambda: F.trunc("ts", "mon")),
     ("date_trunc", lambda: F.date_trunc("year", "ts")),
     ("months_between", lambda: F.months_between("ts", F.lit("1996-10-30"))),
+    ("current_timezone", lambda: F.current_timezone()),
     ("date_from_unix_date", lambda: F.date_from_unix_date("i")),
     # arrays and maps
     ("array_contains_null", lambda: F.array_contains("l", 2)),
