@@ -115,7 +115,9 @@ def split_by_partition(
     counts = _partition_counts(partition_ids, num_partitions)
     if np.count_nonzero(counts) <= 1:
         return table, counts  # already "grouped": nothing to reorder
-    return table.take(pc.sort_indices(partition_ids)), counts
+    # One contiguous chunk first: a take across DuckDB's many result chunks measured 1.2-3x
+    # the CPU of concatenating once and taking from that (3 M gensort rows, 23 chunks).
+    return table.combine_chunks().take(pc.sort_indices(partition_ids)), counts
 
 
 def default_codec(store: BlockStore) -> str | None:
