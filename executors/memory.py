@@ -94,7 +94,9 @@ def apply(con: duckdb.DuckDBPyConnection, memory: TaskMemory) -> None:
     want = (memory.limit_bytes, memory.spill_dir)
     if _applied.get(id(con)) == want:
         return
-    os.makedirs(memory.spill_dir, exist_ok=True)
+    # only the parent: DuckDB creates the per-process directory lazily (on its first spill)
+    # and removes what it created when the connection closes
+    os.makedirs(os.path.dirname(memory.spill_dir), exist_ok=True)
     con.execute(f"SET memory_limit = '{max(memory.limit_bytes >> 20, 1)}MB'")
     con.execute("SET temp_directory = '" + memory.spill_dir.replace("'", "''") + "'")
     _applied[id(con)] = want
