@@ -177,10 +177,21 @@ class PhysicalPlanner:
         return self.compile(p.child)
 
     def _compile_FileScan(self, p: ir.FileScan) -> list[Group]:
-        splits = split_files(
-            p.files, self.conf.get_bytes("spark.sql.files.maxPartitionBytes"), self.parallelism
-        )
-        frags = [Frag(p.reader_sql.replace("{files}", sql_list(s))) for s in splits]
+        max_bytes = self.conf.get_bytes("spark.sql.files.maxPartitionBytes")
+        splits = split_files(p.files, max_bytes, self.parallelism)
+        target = split_target(p.files, max_bytes, self.parallelism)
+        frags = []
+        for s in splits:
+            sql = p.reader_sql.replace("{files}", sql_list(s))
+            ranges = row_ranges(self.oracle.con, s[0], target) if p.fmt == "parquet" and len(s) == 1 else []
+            if len(ranges) <= 1 or "union_by_name=true" not in sql:
+                frags.append(Frag(sql))
+                continue
+            numbered = sql.replace("union_by_name=true", "union_by_name=true, file_row_number=true")
+            frags += [
+                Frag(f"{numbered} WHERE file_row_number >= {lo} AND file_row_number < {hi}")
+                for lo, hi in ranges
+            ]
         if not frags:  # no files: one empty partition with the right columns
             frags = [Frag(empty_sql(p.output))]
         return [Fixed(frags)]
@@ -240,10 +251,12 @@ class PhysicalPlanner:
         if two is not None and not single_partition(child):
             return self._two_phase(p, child, two)
         keys = [k.sql("duckdb") for k in p.keys]
-        kind = {"kind": "hash"} if keys else {"kind": "single"}
-        part = self.exchange(child, p.child.output, kind, keys, "Aggregate", source=p.child)
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.aggs)
         group = f" GROUP BY {', '.join(keys)}" if keys else ""
+        if single_partition(child):  # every row is in this one task already
+            return wrap(child, lambda s: f"SELECT {select} FROM ({s}) AS t{group}")
+        kind = {"kind": "hash"} if keys else {"kind": "single"}
+        part = self.exchange(child, p.child.output, kind, keys, "Aggregate", source=p.child)
         return wrap([part], lambda s: f"SELECT {select} FROM ({s}) AS t{group}")
 
     def _two_phase(self, p: ir.Aggregate, child: list[Group], two: TwoPhase) -> list[Group]:
@@ -720,10 +733,7 @@ def _numeric(t: str) -> bool:
 OPEN_COST_BYTES = 4 << 20  # spark.sql.files.openCostInBytes
 
 
-def split_files(files: list[str], max_bytes: int, parallelism: int = 1) -> list[list[str]]:
-    """Pack files into tasks as Spark's FilePartition does: split size
-    ``min(maxPartitionBytes, max(openCostInBytes, total / parallelism))``, so a small input
-    still gets one task per core, and each file also costs ``openCostInBytes``."""
+def _file_sizes(files: list[str]) -> list[int]:
     import os
 
     sizes = []
@@ -732,8 +742,48 @@ def split_files(files: list[str], max_bytes: int, parallelism: int = 1) -> list[
             sizes.append(os.path.getsize(f))
         except OSError:
             sizes.append(0)
-    total = sum(sizes) + OPEN_COST_BYTES * len(files)
-    target = min(max_bytes, max(OPEN_COST_BYTES, total // max(1, parallelism)))
+    return sizes
+
+
+def split_target(files: list[str], max_bytes: int, parallelism: int = 1) -> int:
+    """Spark's maxSplitBytes: ``min(maxPartitionBytes, max(openCostInBytes, total / parallelism))``."""
+    total = sum(_file_sizes(files)) + OPEN_COST_BYTES * len(files)
+    return min(max_bytes, max(OPEN_COST_BYTES, total // max(1, parallelism)))
+
+
+def row_ranges(con, path: str, target: int) -> list[tuple[int, int]]:  # noqa: ANN001 - duckdb connection
+    """A Parquet file larger than the split size, as row ranges on row-group boundaries
+    (each range is a task; DuckDB skips the row groups outside it by file_row_number)."""
+    size = (_file_sizes([path]) or [0])[0]
+    if size <= target * 3 // 2:
+        return []
+    try:
+        groups = con.sql(
+            "SELECT row_group_id, any_value(row_group_num_rows), sum(total_compressed_size) "
+            f"FROM parquet_metadata({sql_list([path])}) GROUP BY row_group_id ORDER BY row_group_id"
+        ).fetchall()
+    except Exception:  # noqa: BLE001 -- not readable as Parquet here: the task will say why
+        return []
+    ranges: list[tuple[int, int]] = []
+    start = row = acc = 0
+    for _, rows, nbytes in groups:
+        row += int(rows)
+        acc += int(nbytes or 0)
+        if acc >= target:
+            ranges.append((start, row))
+            start, acc = row, 0
+    if row > start:
+        ranges.append((start, row))
+    return ranges
+
+
+def split_files(files: list[str], max_bytes: int, parallelism: int = 1) -> list[list[str]]:
+    """Pack files into tasks as Spark's FilePartition does: split size
+    ``min(maxPartitionBytes, max(openCostInBytes, total / parallelism))``, so a small input
+    still gets one task per core, and each file also costs ``openCostInBytes``; a file
+    larger than that is split further by row groups (``row_ranges``)."""
+    sizes = _file_sizes(files)
+    target = split_target(files, max_bytes, parallelism)
     splits: list[list[str]] = []
     current: list[str] = []
     size = 0
