@@ -231,9 +231,11 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
     except (ValueError, ParseError, TypeError):
         out = exp.Anonymous(this=lname, expressions=args)
     out.meta["spark_name"] = lname
-    out.meta["pretty"] = call_name(lname, user_args, distinct)
+    # Built-ins print their own (lower-case) name; anything else (a UDF) as it was called.
+    shown = name if isinstance(out, exp.Anonymous) and not catalog.known(lname) else lname
+    out.meta["pretty"] = call_name(shown, user_args, distinct)
     if not distinct:
-        out.meta["pretty_call"] = (lname, distinct, len(user_args))
+        out.meta["pretty_call"] = (shown, distinct, len(user_args))
     if lname in ("struct", "named_struct"):  # field names, before aliases are dropped
         out.meta["struct_names"] = struct_field_names(lname, user_args)
     return out

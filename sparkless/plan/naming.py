@@ -298,7 +298,7 @@ def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> 
     if lname in _DROP_SECOND and len(args) == 2:
         rendered = rendered[:1]
     rendered += _DEFAULTS.get(lname, {}).get(len(args), [])
-    pretty = _CALL_NAMES.get(lname, lname)
+    pretty = _CALL_NAMES.get(lname, name)
     if lname == "count" and len(args) == 1 and isinstance(args[0], exp.Star):
         rendered = ["1"]
     return f"{pretty}({'DISTINCT ' if distinct else ''}{', '.join(rendered)})"
