@@ -156,7 +156,7 @@ class PhysicalPlanner:
         self._exchanges: dict[str, int] = {}  # exchange signature -> shuffle id (reuse)
 
     def plan(self, root: ir.Plan) -> PhysicalPlan:
-        parts = self.compile(optimize(root))
+        parts = self.compile(optimize(root, self.conf.get_bytes("spark.sql.autoBroadcastJoinThreshold")))
         return PhysicalPlan(parts, root.output, self.shuffles, self.blocks)
 
     def _name(self) -> str:

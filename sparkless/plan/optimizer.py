@@ -30,9 +30,9 @@ NON_DETERMINISTIC = (exp.Rand, exp.Randn, exp.Window, exp.AggFunc)
 NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid", "nextval", "shuffle"}
 
 
-def optimize(plan: ir.Plan) -> ir.Plan:
+def optimize(plan: ir.Plan, broadcast_threshold: int = -1) -> ir.Plan:
     plan = _pushdown(plan)
-    plan = _reorder(plan)
+    plan = _reorder(plan, broadcast_threshold)
     plan = _pushdown(plan)
     return rewrite_distinct_aggregates(plan)
 
@@ -233,16 +233,16 @@ def _push_join(p: ir.Join, conds: list[exp.Expression], optimised: bool) -> ir.P
 # ---- join reordering -----------------------------------------------------------------
 
 
-def _reorder(p: ir.Plan) -> ir.Plan:
+def _reorder(p: ir.Plan, threshold: int) -> ir.Plan:
     if isinstance(p, ir.Join) and p.how in ("inner", "cross"):
         items, conds = _flatten_inner(p)
-        items = [_reorder(i) for i in items]
+        items = [_reorder(i, threshold) for i in items]
         if len(items) > 2:
-            return _keep_output(p, _greedy_join(items, conds))
+            return _keep_output(p, _greedy_join(items, conds, threshold))
         return ir.Join(items[0], items[1], p.how, p.condition)
     if not isinstance(p, (ir.Unary, ir.Union, ir.Join)):
         return p
-    return _with_children(p, [_reorder(c) for c in p.children])
+    return _with_children(p, [_reorder(c, threshold) for c in p.children])
 
 
 def _flatten_inner(p: ir.Plan) -> tuple[list[ir.Plan], list[exp.Expression]]:
@@ -253,20 +253,31 @@ def _flatten_inner(p: ir.Plan) -> tuple[list[ir.Plan], list[exp.Expression]]:
     return [p], []
 
 
-def _greedy_join(items: list[ir.Plan], conds: list[exp.Expression]) -> ir.Plan:
+def _greedy_join(items: list[ir.Plan], conds: list[exp.Expression], threshold: int) -> ir.Plan:
     """Left-deep, FROM order, but a relation connected by a condition goes before one that
-    would make a cross product."""
+    would make a cross product, and among connected ones a relation small enough to
+    broadcast goes first (a star join: the dimension joins shrink the fact rows inside
+    the scan's tasks before anything is shuffled)."""
+    from sparkless.physical.estimate import estimate_size
+
+    def small(item: ir.Plan) -> bool:
+        size = estimate_size(item)
+        return threshold >= 0 and size is not None and size <= threshold
+
     current = items[0]
     remaining = list(items[1:])
     pending = list(conds)
     while remaining:
         have = cols_of(current)
-        pick = 0
-        for i, item in enumerate(remaining):
-            theirs = cols_of(item)
-            if any(refs(c) & have and refs(c) & theirs and refs(c) <= have | theirs for c in pending):
-                pick = i
-                break
+        connected = [
+            i
+            for i, item in enumerate(remaining)
+            if any(
+                refs(c) & have and refs(c) & cols_of(item) and refs(c) <= have | cols_of(item)
+                for c in pending
+            )
+        ]
+        pick = next((i for i in connected if small(remaining[i])), connected[0] if connected else 0)
         item = remaining.pop(pick)
         avail = have | cols_of(item)
         usable = [c for c in pending if refs(c) <= avail]
