@@ -15,6 +15,7 @@ from pyspark.sql.types import DecimalType, DoubleType, FloatType
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException
+from sparkless.plan import decimals
 
 if TYPE_CHECKING:
     from sparkless.plan.analyzer import Analyzer, Scope
@@ -58,16 +59,55 @@ def _guard_zero(e: exp.Expression, analyzer: Analyzer, message: str = DIVIDE_BY_
 def _div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
     left = analyzer.type_of(e.this, scope)
     right = analyzer.type_of(e.expression, scope)
-    if not isinstance(left, DecimalType) or not isinstance(right, DecimalType):
+    operands = decimals.decimal_operands(left, right, e)
+    if operands is None:
         # Spark: `/` on non-decimals is double division.
         e.set("this", exp.cast(e.this, "DOUBLE"))
+    else:
+        # DuckDB divides decimals as DOUBLE; Spark divides exactly into its decimal type.
+        result = decimals.result_type(exp.Div, *operands)
+        divisor = exp.Nullif(this=e.expression.copy(), expression=exp.Literal.number(0))
+        exact = decimals.exact_divide(e.this, divisor, operands, result)
+        e = exp.Div(this=e.this, expression=e.expression)
+        out = _guard_zero(e, analyzer)
+        out.set("default", exact)
+        out.meta["nullable"] = True
+        return out
     out = _guard_zero(e, analyzer)
     out.meta["nullable"] = True
     return out
 
 
 def _mod(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
-    return _guard_zero(e, analyzer, REMAINDER_BY_ZERO)
+    left, right = analyzer.type_of(e.this, scope), analyzer.type_of(e.expression, scope)
+    operands = decimals.decimal_operands(left, right, e)
+    out = _guard_zero(e, analyzer, REMAINDER_BY_ZERO)
+    if operands is not None:
+        nullable = out.meta.get("nullable")
+        out = exp.cast(out, _decimal_sql(decimals.result_type(exp.Mod, *operands)))
+        if nullable is not None:
+            out.meta["nullable"] = nullable
+    return out
+
+
+def _arith(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
+    """``+ - *`` with a decimal operand: Spark's result precision and scale."""
+    left = analyzer.type_of(e.this, scope)
+    right = analyzer.type_of(e.expression, scope)
+    operands = decimals.decimal_operands(left, right, e)
+    if operands is None:
+        return e
+    target = decimals.result_type(type(e), *operands)
+    lhs, rhs = operands
+    exact = type(e) is not exp.Mul or lhs.precision + rhs.precision <= decimals.MAX_PRECISION
+    out = decimals.cast_to(e, target, exact)
+    if decimals.narrowed_literal(left, e.this) or decimals.narrowed_literal(right, e.expression):
+        out.meta["nullable"] = True
+    return out
+
+
+def _decimal_sql(dtype: DecimalType) -> str:
+    return f"DECIMAL({dtype.precision}, {dtype.scale})"
 
 
 def _int_div(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
@@ -237,6 +277,17 @@ def _window_core(e: exp.Expression) -> exp.Expression:
     return None  # type: ignore[return-value]
 
 
+def _window_cores(e: exp.Expression) -> list[exp.Expression]:
+    """Every outermost window function inside a translated function's wrappers."""
+    if _window_core(e) is e:
+        return [e]
+    out: list[exp.Expression] = []
+    for child in e.iter_expressions():
+        if not isinstance(child, exp.DataType) and _window_core(child) is not None:
+            out.extend(_window_cores(child))
+    return out
+
+
 def _window(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression:
     """``f(...) OVER (...)`` with the OVER on the function itself: wrappers go outside,
     and ranking functions give Spark's int, not DuckDB's bigint."""
@@ -251,12 +302,16 @@ def _window(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
             sql_state="42P20",
         )
     wrapper = func.copy()
-    inner = _window_core(wrapper)
-    window = e.copy()
-    window.set("this", inner.copy())
-    out: exp.Expression = window if inner is wrapper else wrapper
-    if inner is not wrapper:
-        inner.replace(window)
+    cores = _window_cores(wrapper)
+    if len(cores) == 1 and cores[0] is wrapper:
+        out: exp.Expression = e.copy()
+        out.set("this", wrapper)
+    else:  # e.g. a decimal avg is sum(...) / count(...): each aggregate gets the OVER
+        out = wrapper
+        for inner in cores:
+            window = e.copy()
+            window.set("this", inner.copy())
+            inner.replace(window)
     if isinstance(core, _INT_RANKS):
         out = exp.cast(out, "INTEGER")
     # Spark: ranking functions and counts are never null; value functions may be.
@@ -265,6 +320,9 @@ def _window(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expressi
 
 
 TRANSLATORS: dict[type[exp.Expression], Translator] = {
+    exp.Add: _arith,
+    exp.Sub: _arith,
+    exp.Mul: _arith,
     exp.Div: _div,
     exp.Mod: _mod,
     exp.IntDiv: _int_div,
