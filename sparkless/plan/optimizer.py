@@ -25,6 +25,7 @@ import dataclasses
 from sqlglot import exp
 
 from sparkless.plan import ir
+from sparkless.plan.analyzer import Analyzer
 
 NON_DETERMINISTIC = (exp.Rand, exp.Randn, exp.Window, exp.AggFunc)
 NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid", "nextval", "shuffle"}
@@ -288,12 +289,15 @@ def _greedy_join(items: list[ir.Plan], conds: list[exp.Expression], threshold: i
 
 
 def _keep_output(original: ir.Plan, rebuilt: ir.Plan) -> ir.Plan:
-    if [a.id for a in rebuilt.output] == [a.id for a in original.output]:
-        return rebuilt
-    by_id = {a.id: a for a in rebuilt.output}
-    return ir.Project(
-        rebuilt, [ir.NamedExpr(exp.column(a.col), by_id[a.id]) for a in original.output]
-    )
+    return restore_output(rebuilt, original.output)
+
+
+def restore_output(plan: ir.Plan, attrs: list[ir.Attribute]) -> ir.Plan:
+    """``plan`` narrowed and reordered to ``attrs`` (a subset of its output, by id)."""
+    if [a.id for a in plan.output] == [a.id for a in attrs]:
+        return plan
+    by_id = {a.id: a for a in plan.output}
+    return ir.Project(plan, [ir.NamedExpr(Analyzer._ref(by_id[a.id]), by_id[a.id]) for a in attrs])
 
 
 # ---- distinct aggregates -------------------------------------------------------------

@@ -33,7 +33,7 @@ from sqlglot import exp
 from sparkless.errors import AnalysisException
 from sparkless.plan import ir
 from sparkless.plan.analyzer import Analyzer, Scope, column_parts, is_aggregate
-from sparkless.plan.optimizer import conjoin, conjuncts
+from sparkless.plan.optimizer import conjoin, conjuncts, restore_output
 
 if TYPE_CHECKING:
     from sparkless.plan.sql import SqlPlanner
@@ -235,14 +235,6 @@ class SubqueryPlanner:
             correlated.append(c.copy().transform(swap))
         node.set("where", exp.Where(this=conjoin(keep)) if keep else None)
         return conjoin(correlated), inner_cols
-
-
-def restore_output(plan: ir.Plan, attrs: list[ir.Attribute]) -> ir.Plan:
-    """Drop the columns joins added for subqueries (``SELECT *`` must not see them)."""
-    if [a.id for a in plan.output] == [a.id for a in attrs]:
-        return plan
-    by_id = {a.id: a for a in plan.output}
-    return ir.Project(plan, [ir.NamedExpr(Analyzer._ref(a), by_id[a.id]) for a in attrs])
 
 
 def _resolve(scope: Scope, col: exp.Column) -> ir.Attribute | None:
