@@ -18,8 +18,13 @@ columns they use are added to the subquery's output, and to its GROUP BY when th
 subquery aggregates. What Spark itself rejects (correlation below a LIMIT, outer
 references outside WHERE) is not decorrelated here either.
 
-Known departure: a scalar subquery that returns more than one row is an error in
-Spark (SCALAR_SUBQUERY_TOO_MANY_ROWS); here it multiplies the outer row.
+Known departures from Spark:
+* a scalar subquery that returns more than one row is an error in Spark
+  (SCALAR_SUBQUERY_TOO_MANY_ROWS); here it multiplies the outer row;
+* an IN subquery under NOT inside OR/CASE (an existence join) takes an unknown result as
+  false, where Spark's three-valued logic keeps it NULL;
+* a correlated scalar ``count(...)`` subquery gives NULL, not 0, for an outer row with no
+  matching rows (Spark rewrites the "count bug"; not done here).
 """
 
 from __future__ import annotations
