@@ -238,10 +238,12 @@ class RedisStore(BlockStore):
         pending = self._read_fast(wants, results, io)
         for _ in range(READ_ATTEMPTS):
             if not pending:
-                out = [r for r in results if r is not None]
-                io.read += sum(len(r) for r in out)
-                return out
+                break
             pending = self._read_once(wants, pending, results, io)
+        if not pending:  # (the last attempt may be the one that succeeds)
+            out = [r for r in results if r is not None]
+            io.read += sum(len(r) for r in out)
+            return out
         key = wants[pending[0]].key
         raise self._missing(
             key,

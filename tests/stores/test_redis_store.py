@@ -480,3 +480,24 @@ def test_end_to_end_job_fails_cleanly_when_redis_is_full() -> None:
             spark.stop()
             srv.stop(grace=1)
             close_stores()
+
+
+def test_a_read_that_succeeds_on_its_last_attempt_is_returned(store: RedisStore, monkeypatch) -> None:
+    """Chunks that change under every read but the last: the value comes back (this was an
+    IndexError when the final retry was the one that succeeded)."""
+    from storage.redisstore import store as module
+
+    value = b"v" * (3 * CHUNK + 1)
+    store.put("retry/k", value)
+    real = store._read_once
+    calls = {"n": 0}
+
+    def flaky(wants, pending, results, io):  # noqa: ANN001 - mirrors the private signature
+        calls["n"] += 1
+        if calls["n"] < module.READ_ATTEMPTS:
+            return list(pending)  # "changed underneath": try again
+        return real(wants, pending, results, io)
+
+    monkeypatch.setattr(store, "_read_once", flaky)
+    assert store.get("retry/k") == value
+    assert calls["n"] == module.READ_ATTEMPTS
