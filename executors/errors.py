@@ -66,7 +66,12 @@ DUCKDB_RULES: tuple[DuckDBRule, ...] = (
 )
 
 # "Invalid Input Error: [DIVIDE_BY_ZERO] Division by zero ..." (from SQL error()).
-_BRACKETED = re.compile(r"^(?:[A-Za-z ]+ Error: )?(\[([A-Z][A-Z0-9_]*)\].*)$", re.DOTALL)
+# A Python built-in (executors.builtins) raising "[CLASS] ..." arrives wrapped by DuckDB.
+_BRACKETED = re.compile(
+    r"^(?:[A-Za-z ]+ Error: )?(?:Python exception occurred while executing the UDF: \w+: )?"
+    r"(\[([A-Z][A-Z0-9_]*)\].*)$",
+    re.DOTALL,
+)
 _DUCKDB_PREFIX = re.compile(r"^([A-Za-z ]+ Error): (.*)$", re.DOTALL)
 
 

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from executors import builtins
 from executors.errors import task_error
 from executors.events import TaskEvent, TaskResult, attempt_prefix
 from executors.files import write_files
@@ -231,6 +232,10 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     input_rows = 0
     python = None  # executors.python_udf, imported only when the task runs Python UDFs
     try:
+        builtins.ensure(con, event["sql"])  # Python built-ins (XPath, AES...) the SQL calls
+        for spec in event["inputs"]:
+            for sql in spec.get("sqls") or []:
+                builtins.ensure(con, sql)
         if event.get("udfs") or any(s["kind"] == "python" for s in event["inputs"]):
             from executors import python_udf as python
 

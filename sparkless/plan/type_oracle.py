@@ -14,6 +14,7 @@ import threading
 import duckdb
 from pyspark.sql.types import DataType
 
+from executors import builtins
 from executors.python_udf import with_arity
 from sparkless.errors import AnalysisException
 from sparkless.plan.ir import Attribute
@@ -57,6 +58,7 @@ class TypeOracle:
     def describe(self, select_sql: str) -> list[tuple[str, duckdb.DuckDBPyType]]:
         """Column names and types of a query, by binding it (no execution)."""
         try:
+            builtins.ensure(self.con, select_sql)
             rel = self.con.sql(select_sql)
         except duckdb.Error as e:
             raise binder_error(e) from None
