@@ -136,6 +136,9 @@ def _star(e: pb.Expression) -> exp.Expression:
 
 def _alias(e: pb.Expression) -> exp.Expression:
     a = e.alias
+    if len(a.name) > 1:  # posexplode(...).alias("p", "c"): a generator's columns
+        names = [exp.to_identifier(n, quoted=True) for n in a.name]
+        return exp.Aliases(this=to_sql(a.expr), expressions=names)
     if len(a.name) != 1:
         raise unsupported("Multi-name aliases")
     return exp.alias_(to_sql(a.expr), a.name[0], quoted=True)

@@ -230,6 +230,11 @@ class PhysicalPlanner:
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs)
         return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t")
 
+    def _compile_Generate(self, p: ir.Generate) -> list[Group]:
+        from sparkless.plan.generators import generate_sql
+
+        return wrap(self.compile(p.child), lambda s: generate_sql(p, s))
+
     def _compile_Filter(self, p: ir.Filter) -> list[Group]:
         cond = p.condition.sql("duckdb")
         return wrap(

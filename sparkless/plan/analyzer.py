@@ -212,6 +212,10 @@ class Analyzer:
             return self._column(e, scope)
         if isinstance(e, exp.Alias):
             return self._translate(e.this, scope)
+        from sparkless.plan import generators
+
+        if generators.generator_call(e) is not None:  # plan_select takes the ones it may
+            raise generators.misplaced(e)
         for key, value in list(e.args.items()):
             if isinstance(value, exp.Expression):
                 e.set(key, self._translate(value, scope))

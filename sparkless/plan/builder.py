@@ -13,7 +13,7 @@ from pyspark.sql.types import StructType
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException
-from sparkless.plan import ir
+from sparkless.plan import generators, ir
 from sparkless.plan.analyzer import (
     Analyzer,
     Scope,
@@ -58,6 +58,8 @@ class PlanBuilder:
     # ---- narrow operators --------------------------------------------------------
 
     def project(self, child: ir.Plan, exprs: list[exp.Expression]) -> ir.Plan:
+        if generators.has_generator(exprs):
+            return generators.plan_select(self, child, exprs)
         scope = self.a.scope(child)
         if any(is_aggregate(e) for e in exprs):
             return self.aggregate(child, [], exprs)
@@ -81,6 +83,10 @@ class PlanBuilder:
     def with_columns(
         self, child: ir.Plan, names: list[str], exprs: list[exp.Expression]
     ) -> ir.Plan:
+        if generators.has_generator(exprs):  # a select: the generator is no expression
+            given = {n.lower(): exp.alias_(e, n, quoted=True) for n, e in zip(names, exprs)}
+            items = [given.pop(a.name.lower(), None) or Analyzer._ref(a) for a in child.output]
+            return self.project(child, [*items, *given.values()])
         scope = self.a.scope(child)
         new = {
             n.lower(): self.a.named(exp.alias_(e, n, quoted=True), scope)

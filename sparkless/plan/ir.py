@@ -181,6 +181,28 @@ class WindowProject(Unary):
 
 
 @dataclass(eq=False)
+class Generate(Unary):
+    """Spark's Generate: each row of the child joined with the rows a generator makes of it
+    (explode, posexplode, inline, stack, json_tuple); ``outer`` keeps one row of NULLs
+    where the generator makes none. Rendered by ``plan/generators.py``."""
+
+    generator: str  # explode | posexplode | inline | stack | json_tuple
+    args: list[exp.Expression]  # resolved
+    outer: bool
+    is_map: bool  # explode/posexplode of a map: key and value columns
+    attrs: list[Attribute]  # the generator's columns, after the child's
+
+    @property
+    def output(self) -> list[Attribute]:
+        return [*self.child.output, *self.attrs]
+
+    def describe(self) -> str:
+        args = ", ".join(a.sql("duckdb") for a in self.args)
+        outer = " outer" if self.outer else ""
+        return f"Generate {self.generator}({args}){outer} [{', '.join(a.name for a in self.attrs)}]"
+
+
+@dataclass(eq=False)
 class Filter(Unary):
     condition: exp.Expression
 

@@ -15,7 +15,7 @@ from sqlglot.errors import ParseError
 
 from sparkless.connect.expressions import parse_error
 from sparkless.errors import AnalysisException, ParseException, unsupported
-from sparkless.plan import ir
+from sparkless.plan import generators, ir
 from sparkless.plan.analyzer import Analyzer, is_aggregate
 from sparkless.plan.grouping import GroupedSelect, grouping_sets
 from sparkless.plan.subqueries import SubqueryPlanner, has_subquery
@@ -131,6 +131,8 @@ class SqlPlanner:
     def _table_function(self, node: exp.Table) -> ir.Plan:
         fn = node.this
         name = (fn.name if isinstance(fn, exp.Anonymous) else fn.key).lower()
+        if generators.generator_call(fn) is not None:
+            return generators.table_function(self.b, node)
         if name != "range":
             raise unsupported(f"The table-valued function {name}()")
         args = [int(a.this) if not isinstance(a, exp.Neg) else -int(a.this.this) for a in fn.expressions]
@@ -169,6 +171,8 @@ class SqlPlanner:
 
     def _select(self, node: exp.Select) -> ir.Plan:
         plan = self.from_plan(node)
+        for lateral in node.args.get("laterals") or []:
+            plan = generators.lateral_view(self.b, plan, lateral)
         select = self._expand_stars(list(node.expressions), plan)
         where = node.args.get("where")
         if where is not None:
