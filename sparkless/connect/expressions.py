@@ -50,6 +50,32 @@ _BINARY: dict[str, type[exp.Expression]] = {
 }
 
 
+# Binding strength of the operators above (higher binds tighter), as in Spark SQL.
+_PRECEDENCE: dict[type[exp.Expression], int] = {
+    exp.Or: 1,
+    exp.And: 2,
+    exp.Not: 3,
+    **dict.fromkeys((exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ), 4),
+    exp.BitwiseOr: 5,
+    exp.BitwiseXor: 6,
+    exp.BitwiseAnd: 7,
+    **dict.fromkeys((exp.Add, exp.Sub), 8),
+    **dict.fromkeys((exp.Mul, exp.Div, exp.Mod, exp.IntDiv), 9),
+}
+
+
+def _operand(child: exp.Expression, parent: type[exp.Expression], right: bool) -> exp.Expression:
+    """``child`` in parentheses where the parent binds tighter: a Connect tree has no
+    parentheses, and ``(v + 5) * 2`` must not print as ``v + 5 * 2``. Associative chains
+    (``a AND b AND c``) stay bare, so conjuncts keep their shape for the optimizer."""
+    mine, theirs = _PRECEDENCE.get(type(child)), _PRECEDENCE[parent]
+    if mine is None or mine > theirs:
+        return child
+    if mine == theirs and (not right or (parent is type(child) and parent in (exp.And, exp.Or, exp.Add, exp.Mul))):
+        return child
+    return exp.Paren(this=child)
+
+
 def parse_sql_expression(text: str) -> exp.Expression:
     """``selectExpr``/``filter("...")`` strings, parsed as Spark SQL."""
     try:
@@ -141,7 +167,12 @@ def _alias(e: pb.Expression) -> exp.Expression:
         return exp.Aliases(this=to_sql(a.expr), expressions=names)
     if len(a.name) != 1:
         raise unsupported("Multi-name aliases")
-    return exp.alias_(to_sql(a.expr), a.name[0], quoted=True)
+    out = exp.alias_(to_sql(a.expr), a.name[0], quoted=True)
+    if a.HasField("metadata") and a.metadata:
+        import json
+
+        out.meta["metadata"] = json.loads(a.metadata)  # the field's metadata in the schema
+    return out
 
 
 def _expression_string(e: pb.Expression) -> exp.Expression:
@@ -197,7 +228,8 @@ def _call_function(e: pb.Expression) -> exp.Expression:
 def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp.Expression:
     lname = name.lower()
     if lname in _BINARY and len(args) == 2:
-        return _BINARY[lname](this=args[0], expression=args[1])
+        op = _BINARY[lname]
+        return op(this=_operand(args[0], op, False), expression=_operand(args[1], op, True))
     if lname == "not" or lname == "!":
         return exp.Not(this=args[0])
     if lname == "negative" or (lname == "-" and len(args) == 1):

@@ -211,7 +211,9 @@ class ConnectPlanner:
             resp.schema.schema.CopyFrom(pyspark_types_to_proto_types(plan.schema()))
         elif kind == "explain":
             plan = self.relations.convert(req.explain.plan.root)
-            resp.explain.explain_string = self._explain(plan)
+            from sparkless.connect.explain import explain_string
+
+            resp.explain.explain_string = explain_string(self.session, plan, req.explain.explain_mode)
         elif kind == "tree_string":
             plan = self.relations.convert(req.tree_string.plan.root)
             level = req.tree_string.level if req.tree_string.HasField("level") else None
@@ -252,12 +254,6 @@ class ConnectPlanner:
         else:
             raise unsupported(f"AnalyzePlan '{kind}'")
         return resp
-
-    def _explain(self, plan: ir.Plan) -> str:
-        from sparkless.physical.planner import PhysicalPlanner
-
-        phys = PhysicalPlanner(self.session.conf, "explain", self.session.engine.parallelism, self.session.oracle).plan(plan)
-        return f"== Logical Plan ==\n{ir.tree_string(plan)}\n\n{phys.explain()}\n"
 
 
 def canonical(plan: ir.Plan) -> str:

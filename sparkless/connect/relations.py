@@ -44,6 +44,35 @@ def parse_schema(text: str) -> StructType:
     return dt
 
 
+def regex_columns(child: ir.Plan, r, case_sensitive: bool) -> list[exp.Expression]:  # noqa: ANN001
+    """``colRegex("`re`")``: references to the columns whose whole name matches ``re``
+    (Spark's UnresolvedRegex; a name without backticks is an ordinary column)."""
+    import re
+
+    from sparkless.connect.expressions import split_identifier
+    from sparkless.plan.analyzer import Analyzer
+
+    text = r.col_name
+    attrs = [a for a in child.output if not r.HasField("plan_id") or r.plan_id in a.plan_ids]
+    m = re.fullmatch(r"(?:`((?:[^`]|``)+)`\.)?`((?:[^`]|``)+)`", text)
+    if m is None:  # not quoted: a column name
+        from sparkless.connect.expressions import _qualified
+
+        col = _qualified(split_identifier(text))
+        if r.HasField("plan_id"):
+            col.meta["plan_id"] = r.plan_id
+        return [col]
+    qualifier, pattern = m.group(1), m.group(2).replace("``", "`")
+    flags = 0 if case_sensitive else re.IGNORECASE
+    out: list[exp.Expression] = []
+    for a in attrs:
+        if qualifier is not None and (a.qualifier or "") != qualifier.lower():
+            continue
+        if re.fullmatch(pattern, a.name, flags):
+            out.append(Analyzer._ref(a))
+    return out
+
+
 class RelationConverter:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -58,9 +87,10 @@ class RelationConverter:
             return ir.Tagged(cached, rel.common.plan_id) if rel.common.HasField("plan_id") else cached
         method = getattr(self, f"_{kind}", None)
         if method is None:
+            from sparkless.connect.reshape import HANDLERS as RESHAPE
             from sparkless.connect.stat import HANDLERS  # na / stat / sample relations
 
-            handler = HANDLERS.get(kind)
+            handler = HANDLERS.get(kind) or RESHAPE.get(kind)
             if handler is None:
                 raise unsupported(f"The Connect relation '{kind}'")
             method = lambda m: handler(self, m)  # noqa: E731
@@ -117,7 +147,13 @@ class RelationConverter:
 
     def _project(self, r: pb.Project) -> ir.Plan:
         child = self.convert(r.input) if r.HasField("input") else self.b.local(pa.table({"__one": [1]}), None)
-        return self.b.project(child, [to_sql(e) for e in r.expressions])
+        exprs: list[exp.Expression] = []
+        for e in r.expressions:
+            if e.HasField("unresolved_regex"):  # df.colRegex: the columns whose names match
+                exprs.extend(regex_columns(child, e.unresolved_regex, self.session.conf.case_sensitive))
+            else:
+                exprs.append(to_sql(e))
+        return self.b.project(child, exprs)
 
     def _filter(self, r: pb.Filter) -> ir.Plan:
         return self.b.filter(self.convert(r.input), to_sql(r.condition))
@@ -160,9 +196,6 @@ class RelationConverter:
     def _offset(self, r: pb.Offset) -> ir.Plan:
         return self.b.offset(self.convert(r.input), r.offset)
 
-    def _tail(self, r: pb.Tail) -> ir.Plan:
-        raise unsupported("DataFrame.tail")
-
     def _deduplicate(self, r: pb.Deduplicate) -> ir.Plan:
         child = self.convert(r.input)
         if r.all_columns_as_keys or not r.column_names:
@@ -178,7 +211,14 @@ class RelationConverter:
         for a in r.aliases:
             names.append(a.name[0])
             exprs.append(to_sql(a.expr))
-        return self.b.with_columns(self.convert(r.input), names, exprs)
+        plan = self.b.with_columns(self.convert(r.input), names, exprs)
+        metadata = {a.name[0].lower(): json.loads(a.metadata) for a in r.aliases if a.metadata}
+        if metadata and isinstance(plan, ir.Project):  # withMetadata: kept in the schema
+            for n in plan.exprs:
+                if n.attr.name.lower() in metadata:
+                    n.attr = ir.Attribute(n.attr.name, n.attr.dtype, n.attr.nullable,
+                                          metadata=metadata[n.attr.name.lower()])
+        return plan
 
     def _with_columns_renamed(self, r: pb.WithColumnsRenamed) -> ir.Plan:
         mapping = dict(r.rename_columns_map)

@@ -145,7 +145,7 @@ class Analyzer:
         if r.attr is not None:
             return NamedExpr(r.expr, r.attr)
         dtype = refine_type(r.expr, self.type_of(r.expr, scope))
-        return NamedExpr(r.expr, Attribute(r.name, dtype, r.nullable))
+        return NamedExpr(r.expr, Attribute(r.name, dtype, r.nullable, metadata=e.meta.get("metadata")))
 
     def condition(self, e: exp.Expression, scope: Scope) -> exp.Expression:
         r = self.resolve(e, scope)

@@ -34,6 +34,7 @@ class Attribute:
     id: int = field(default_factory=new_id)
     qualifier: str | None = None  # table alias / view name, lower-cased
     plan_ids: frozenset[int] = frozenset()
+    metadata: dict[str, Any] | None = None  # the field's metadata (withMetadata, alias(metadata=))
 
     @property
     def col(self) -> str:
@@ -50,7 +51,7 @@ class Attribute:
         return replace(self, id=new_id())
 
     def field(self) -> StructField:
-        return StructField(self.name, self.dtype, self.nullable)
+        return StructField(self.name, self.dtype, self.nullable, self.metadata)
 
 
 @dataclass(eq=False)
