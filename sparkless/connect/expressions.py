@@ -323,6 +323,11 @@ def literal(e: pb.Expression) -> exp.Expression:
             out = exp.Cast(this=exp.Literal.string(ts.isoformat(sep=" ")), to=exp.DataType.build("TIMESTAMP"))
         out.meta["pretty"] = f"TIMESTAMP '{ts.isoformat(sep=' ')}'"
         return out
+    if kind == "time":  # Spark 4.1's TIME: nanoseconds of the day
+        t = (dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=lit.time.nano // 1000)).time()
+        out = exp.Cast(this=exp.Literal.string(t.isoformat()), to=exp.DataType.build("TIME"))
+        out.meta["pretty"] = f"TIME '{t.isoformat()}'"
+        return out
     if kind == "array":
         items = [literal(pb.Expression(literal=x)) for x in lit.array.elements]
         return exp.Array(expressions=items)
@@ -410,7 +415,27 @@ def _lambda_variable(e: pb.Expression) -> exp.Expression:
     return out
 
 
+def _subquery(e: pb.Expression) -> exp.Expression:
+    """``df.scalar()`` / ``df.exists()`` / ``col.isin(df)``: the SQL path's subquery nodes
+    over a placeholder for the referenced relation (connect/subqueries.py plans them)."""
+    from sparkless.connect.subqueries import placeholder
+
+    s = e.subquery_expression
+    node = placeholder(s.plan_id)
+    kind = s.subquery_type
+    if kind == pb.SubqueryExpression.SUBQUERY_TYPE_SCALAR:
+        return exp.Subquery(this=node)
+    if kind == pb.SubqueryExpression.SUBQUERY_TYPE_EXISTS:
+        return exp.Exists(this=node)
+    if kind == pb.SubqueryExpression.SUBQUERY_TYPE_IN:
+        values = [to_sql(v) for v in s.in_subquery_values]
+        this = values[0] if len(values) == 1 else exp.Tuple(expressions=values)
+        return exp.In(this=this, query=node)
+    raise unsupported("Table arguments (DataFrame.asTable) to table-valued functions")
+
+
 _CONVERTERS = {
+    "subquery_expression": _subquery,
     "lambda_function": _lambda_function,
     "update_fields": _update_fields,
     "unresolved_named_lambda_variable": _lambda_variable,

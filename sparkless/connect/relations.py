@@ -13,6 +13,7 @@ from sqlglot import exp
 from sparkless.connect.expressions import to_sql
 from sparkless.errors import AnalysisException, unsupported
 from sparkless.plan import ir, sources
+from sparkless.plan.subqueries import has_subquery
 from sparkless.plan.types import parse_ddl
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class RelationConverter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.b = session.builder
+        self.references: dict[int, pb.Relation] = {}  # WithRelations: subqueries by plan id
 
     def convert(self, rel: pb.Relation) -> ir.Plan:
         kind = rel.WhichOneof("rel_type")
@@ -153,10 +155,24 @@ class RelationConverter:
                 exprs.extend(regex_columns(child, e.unresolved_regex, self.session.conf.case_sensitive))
             else:
                 exprs.append(to_sql(e))
+        if any(has_subquery(e) for e in exprs):
+            from sparkless.connect.subqueries import project_with_subqueries
+
+            return project_with_subqueries(self, child, exprs)
         return self.b.project(child, exprs)
 
     def _filter(self, r: pb.Filter) -> ir.Plan:
-        return self.b.filter(self.convert(r.input), to_sql(r.condition))
+        cond = to_sql(r.condition)
+        if has_subquery(cond):
+            from sparkless.connect.subqueries import filter_with_subqueries
+
+            return filter_with_subqueries(self, self.convert(r.input), cond)
+        return self.b.filter(self.convert(r.input), cond)
+
+    def _with_relations(self, r: pb.WithRelations) -> ir.Plan:
+        for ref in r.references:  # the relations subquery expressions of the root name
+            self.references[ref.common.plan_id] = ref
+        return self.convert(r.root)
 
     def _aggregate(self, r: pb.Aggregate) -> ir.Plan:
         from sparkless.plan.grouping import GroupedSelect, dataframe_grouping_sets
