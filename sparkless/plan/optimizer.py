@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from sparkless.plan import ir
 from sparkless.plan.analyzer import Analyzer
+from sparkless.plan.pruning import prune_columns
 
 NON_DETERMINISTIC = (exp.Rand, exp.Randn, exp.Window, exp.AggFunc)
 NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid", "nextval", "shuffle"}
@@ -35,7 +36,7 @@ def optimize(plan: ir.Plan, broadcast_threshold: int = -1) -> ir.Plan:
     plan = _pushdown(plan)
     plan = _reorder(plan, broadcast_threshold)
     plan = _pushdown(plan)
-    return rewrite_distinct_aggregates(plan)
+    return prune_columns(rewrite_distinct_aggregates(plan))
 
 
 # ---- expression helpers --------------------------------------------------------------
