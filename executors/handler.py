@@ -8,6 +8,7 @@ no task state: input views are dropped when the task ends.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -45,6 +46,8 @@ PID_COLUMN = "__sparkless_pid"
 _lock = threading.Lock()  # one task at a time per process, as in a Lambda sandbox
 _con: duckdb.DuckDBPyConnection | None = None
 _con_threads = 0
+_con_zone: str | None = None
+TIME_ZONE_CONF = "spark.sql.session.timeZone"
 
 
 def connection(threads: int = DEFAULT_THREADS) -> duckdb.DuckDBPyConnection:
@@ -57,6 +60,26 @@ def connection(threads: int = DEFAULT_THREADS) -> duckdb.DuckDBPyConnection:
         _con.execute(f"SET threads = {int(threads)}")
         _con_threads = threads
     return _con
+
+
+def duckdb_time_zone(zone: str) -> str:
+    """Spark's zone ids in ICU's spelling: offsets (``+08:00``) are ``GMT+08:00``, ``Z`` is UTC."""
+    zone = zone.strip()
+    if zone in ("Z", "z"):
+        return "UTC"
+    if re.fullmatch(r"[+-]\d{1,2}(:\d{2})?", zone):
+        return "GMT" + zone
+    return zone
+
+
+def set_time_zone(con: duckdb.DuckDBPyConnection, zone: str | None) -> None:
+    """DuckDB's TimeZone (what TIMESTAMPTZ casts, hour() and friends read) = the session's
+    ``spark.sql.session.timeZone``, as Spark's are; set only when it changes."""
+    global _con_zone
+    if not zone or zone == _con_zone:
+        return
+    con.execute(f"SET TimeZone = '{duckdb_time_zone(zone).replace(chr(39), '')}'")
+    _con_zone = zone
 
 
 def warm() -> None:
@@ -225,6 +248,7 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     con = connection(int(conf.get(THREADS_CONF, DEFAULT_THREADS)))
     memory = task_memory(conf)
     apply(con, memory)
+    set_time_zone(con, conf.get(TIME_ZONE_CONF))
     budget = parse_size(str(conf.get(BROADCAST_CACHE_CONF, "512m")))
     registered: list[str] = []
     streams: list[BlockStream] = []

@@ -3,9 +3,24 @@ days and months its own way; written as DuckDB SQL."""
 
 from __future__ import annotations
 
-from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
+from pyspark.sql.types import (
+    ByteType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    LongType,
+    ShortType,
+    StringType,
+    TimestampNTZType,
+    TimestampType,
+    TimeType,
+)
 from sqlglot import exp
 
+from executors import builtins
+from executors.builtin_datetime import strptime_pattern
 from sparkless.plan.catalog import Call, register, template
 
 
@@ -24,7 +39,7 @@ def _timestamp(c: Call, i: int) -> exp.Expression:
     """An argument as a timestamp; a string keeps its wall-clock time (fields of a Spark
     timestamp read in the session zone are the ones the string names)."""
     a, t = c.arg(i), c.type(i)
-    if isinstance(t, (TimestampType, TimestampNTZType)):
+    if isinstance(t, (TimestampType, TimestampNTZType, TimeType)):
         return a
     if isinstance(t, StringType):  # the wall-clock time the string names
         c.node.meta["from_string"] = True
@@ -186,25 +201,6 @@ def _timestamp_micros(c: Call) -> exp.Expression:
     return template("to_timestamp(0) + to_microseconds(CAST({x} AS BIGINT))", x=c.arg(0))
 
 
-@register("make_timestamp")
-def _make_timestamp(c: Call) -> exp.Expression:
-    if len(c.args) > 6:
-        from sparkless.errors import unsupported
-
-        raise unsupported("make_timestamp with a time zone argument")
-    y, mo, d, h, mi, s = c.args
-    return template(
-        "make_timestamptz(CAST({y} AS BIGINT), CAST({mo} AS BIGINT), CAST({d} AS BIGINT), "
-        "CAST({h} AS BIGINT), CAST({mi} AS BIGINT), CAST({s} AS DOUBLE))",
-        y=y,
-        mo=mo,
-        d=d,
-        h=h,
-        mi=mi,
-        s=s,
-    )
-
-
 @register("months_between")
 def _months_between(c: Call) -> exp.Expression:
     """Whole months when the days of month match or both are month ends; else the
@@ -246,3 +242,277 @@ def _current_timezone(c: Call) -> exp.Expression:
     out = exp.Literal.string(c.analyzer.conf.time_zone)
     out.meta["nullable"] = False
     return out
+
+
+# ---- parsing with Spark's datetime patterns, in the session time zone ---------------------
+#
+# Executors run DuckDB with TimeZone = spark.sql.session.timeZone (executors/handler.py), so
+# a TIMESTAMPTZ cast of a zone-less string or a TIMESTAMP reads it in the session's zone, as
+# Spark does, and hour()/date parts of a TIMESTAMPTZ are the session's wall clock.
+
+DEFAULT_PATTERN = "yyyy-MM-dd HH:mm:ss"
+
+
+def _strptime(c: Call, a: exp.Expression, fmt_at: int, safe: bool) -> exp.Expression:
+    """``a`` parsed with the Spark pattern at ``fmt_at`` (zone-less TIMESTAMP): DuckDB's
+    strptime when the pattern is a literal (converted here), else a Python built-in."""
+    if c.is_literal(fmt_at):
+        fmt = exp.Literal.string(strptime_pattern(str(c.literal_value(fmt_at))))
+        return template(f"{'try_strptime' if safe else 'strptime'}({{a}}, {{f}})", a=a, f=fmt)
+    fn = builtins.call("try_strptime" if safe else "strptime")
+    return template(f"{fn}({{a}}, {{f}})", a=a, f=c.arg(fmt_at))
+
+
+def _parse(c: Call, i: int, target: str, safe: bool, fmt_at: int | None = None) -> exp.Expression:
+    """Argument ``i`` as ``target`` (TIMESTAMPTZ for Spark's timestamp, TIMESTAMP for
+    timestamp_ntz, DATE, TIME): strings parsed (with the pattern at ``fmt_at`` if given),
+    other datetimes cast; ``safe``: NULL instead of an error for what does not parse."""
+    a, t = c.arg(i), c.type(i)
+    cast = "TRY_CAST" if safe else "CAST"
+    if isinstance(t, StringType):
+        c.node.meta["from_string"] = True
+        if fmt_at is not None and fmt_at < len(c.args):
+            return template(f"CAST({{p}} AS {target})", p=_strptime(c, a, fmt_at, safe))
+        return template(f"{cast}({{a}} AS {target})", a=a)
+    if isinstance(t, (IntegerType, LongType, ShortType, ByteType, DoubleType, FloatType, DecimalType)):
+        if target in ("TIMESTAMPTZ", "TIMESTAMP"):  # seconds since the epoch
+            return template(f"CAST(to_timestamp(CAST({{a}} AS DOUBLE)) AS {target})", a=a)
+    return template(f"CAST({{a}} AS {target})", a=a)
+
+
+def _safe(c: Call) -> bool:
+    return c.name.startswith("try_") or not c.ansi
+
+
+@register("to_timestamp", "to_timestamp_ltz", "try_to_timestamp")
+def _to_timestamp(c: Call) -> exp.Expression:
+    out = _parse(c, 0, "TIMESTAMPTZ", _safe(c), 1)
+    if _safe(c):
+        out.meta["nullable"] = True
+    return out
+
+
+@register("to_timestamp_ntz")
+def _to_timestamp_ntz(c: Call) -> exp.Expression:
+    out = _parse(c, 0, "TIMESTAMP", _safe(c), 1)
+    if _safe(c):
+        out.meta["nullable"] = True
+    return out
+
+
+@register("to_date", "try_to_date")
+def _to_date(c: Call) -> exp.Expression:
+    if isinstance(c.type(0), StringType) and len(c.args) < 2:  # '2015-04-08 12:12:12' too
+        cast = "TRY_CAST" if _safe(c) else "CAST"
+        c.node.meta["from_string"] = True
+        out = template(f"CAST({cast}({{a}} AS TIMESTAMP) AS DATE)", a=c.arg(0))
+    else:
+        out = _parse(c, 0, "DATE", _safe(c), 1)
+    if _safe(c):
+        out.meta["nullable"] = True
+    return out
+
+
+@register("unix_timestamp", "to_unix_timestamp")
+def _unix_timestamp(c: Call) -> exp.Expression:
+    """Whole seconds since the epoch (bigint, floored); strings parsed in the session zone
+    with the pattern (default ``yyyy-MM-dd HH:mm:ss``)."""
+    if not c.args:
+        return template("CAST(floor(epoch(current_timestamp)) AS BIGINT)", nullable=False)
+    if isinstance(c.type(0), StringType) and len(c.args) < 2:
+        c.args.append(exp.Literal.string(DEFAULT_PATTERN))
+    ts = _parse(c, 0, "TIMESTAMPTZ", _safe(c), 1)
+    return template("CAST(floor(epoch_us({t}) / 1000000) AS BIGINT)", nullable=True, t=ts)
+
+
+def _epoch_units(c: Call, per_second: int) -> exp.Expression:
+    ts = _parse(c, 0, "TIMESTAMPTZ", _safe(c))
+    if per_second == 1_000_000:
+        return template("epoch_us({t})", t=ts)
+    n = 1_000_000 // per_second
+    return template(f"CAST(floor(epoch_us({{t}}) / {n}) AS BIGINT)", t=ts)
+
+
+@register("unix_seconds")
+def _unix_seconds(c: Call) -> exp.Expression:
+    return _epoch_units(c, 1)
+
+
+@register("unix_millis")
+def _unix_millis(c: Call) -> exp.Expression:
+    return _epoch_units(c, 1000)
+
+
+@register("unix_micros")
+def _unix_micros(c: Call) -> exp.Expression:
+    return _epoch_units(c, 1_000_000)
+
+
+def zone_sql(z: exp.Expression) -> exp.Expression:
+    """A Spark zone id as ICU knows it: offsets (``+08:00``) as ``GMT+08:00``, ``Z`` as UTC."""
+    return template(
+        "CASE WHEN {z} IN ('Z', 'z') THEN 'UTC' WHEN regexp_matches({z}, '^[+-]') "
+        "THEN 'GMT' || {z} ELSE {z} END",
+        z=z,
+    )
+
+
+@register("from_utc_timestamp")
+def _from_utc_timestamp(c: Call) -> exp.Expression:
+    """The instant whose UTC wall clock is ``ts``'s wall clock in ``tz`` (Spark's convertTz)."""
+    ts = _parse(c, 0, "TIMESTAMPTZ", not c.ansi)
+    return template("timezone('UTC', timezone({z}, {t}))", t=ts, z=zone_sql(c.arg(1)))
+
+
+@register("to_utc_timestamp")
+def _to_utc_timestamp(c: Call) -> exp.Expression:
+    """The instant whose wall clock in ``tz`` is ``ts``'s UTC wall clock."""
+    ts = _parse(c, 0, "TIMESTAMPTZ", not c.ansi)
+    return template("timezone({z}, timezone('UTC', {t}))", t=ts, z=zone_sql(c.arg(1)))
+
+
+def _make_local(c: Call) -> tuple[exp.Expression, exp.Expression | None]:
+    """make_timestamp's arguments as a zone-less TIMESTAMP and the zone argument, if any:
+    ``(year, month, day, hour, min, sec[, tz])`` or ``(date, time[, tz])``."""
+    if len(c.args) in (2, 3):
+        local = template("CAST({d} AS DATE) + CAST({t} AS TIME)", d=c.arg(0), t=c.arg(1))
+        return local, c.args[2] if len(c.args) == 3 else None
+    if len(c.args) not in (6, 7):
+        from sparkless.errors import AnalysisException
+
+        raise AnalysisException(
+            f"The `{c.name}` requires 6 or 7 parameters but the actual number is {len(c.args)}.",
+            "WRONG_NUM_ARGS.WITHOUT_SUGGESTION",
+            sql_state="42605",
+        )
+    y, mo, d, h, mi, s = c.args[:6]
+    local = template(
+        "make_timestamp(CAST({y} AS BIGINT), CAST({mo} AS BIGINT), CAST({d} AS BIGINT), "
+        "CAST({h} AS BIGINT), CAST({mi} AS BIGINT), CAST({s} AS DOUBLE))",
+        y=y, mo=mo, d=d, h=h, mi=mi, s=s,
+    )
+    return local, c.args[6] if len(c.args) == 7 else None
+
+
+def _maybe_try(c: Call, e: exp.Expression) -> exp.Expression:
+    """Invalid fields: NULL for try_ (and without ANSI), else DuckDB's error."""
+    if _safe(c):
+        e = template("try({e})", nullable=True, e=e)
+    return e
+
+
+@register("make_timestamp", "make_timestamp_ltz", "try_make_timestamp", "try_make_timestamp_ltz")
+def _make_timestamp(c: Call) -> exp.Expression:
+    local, zone = _make_local(c)
+    if zone is None:
+        out = template("CAST({l} AS TIMESTAMPTZ)", l=local)
+    else:
+        out = template("timezone({z}, {l})", l=local, z=zone_sql(zone))
+    return _maybe_try(c, out)
+
+
+@register("make_timestamp_ntz", "try_make_timestamp_ntz")
+def _make_timestamp_ntz(c: Call) -> exp.Expression:
+    local, _ = _make_local(c)
+    return _maybe_try(c, local)
+
+
+# ---- TIME (Spark 4.1's TimeType; DuckDB's TIME, microseconds of the day) ------------------
+
+_TIME_UNITS = {"HOUR": 3_600_000_000, "MINUTE": 60_000_000, "SECOND": 1_000_000,
+               "MILLISECOND": 1000, "MICROSECOND": 1}
+
+
+def _unit_micros(c: Call, i: int) -> exp.Expression:
+    cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in _TIME_UNITS.items())
+    bad = (
+        "error('[INVALID_PARAMETER_VALUE.TIME_UNIT] The value of parameter(s) `unit` in `"
+        + c.name + "` is invalid: ' || {u} || '.')"
+    )
+    return template(f"COALESCE(CASE upper({{u}}) {cases} END, {bad})", u=c.arg(i))
+
+
+def _time(c: Call, i: int) -> exp.Expression:
+    a, t = c.arg(i), c.type(i)
+    if isinstance(t, TimeType):
+        return a
+    return _parse(c, i, "TIME", False)
+
+
+@register("time_diff")
+def _time_diff(c: Call) -> exp.Expression:
+    """Whole units from start to end, truncated toward zero (bigint)."""
+    return template(
+        "CAST(trunc((epoch_us({e}) - epoch_us({s})) / {n}) AS BIGINT)",
+        n=_unit_micros(c, 0), s=_time(c, 1), e=_time(c, 2),
+    )
+
+
+@register("time_trunc")
+def _time_trunc(c: Call) -> exp.Expression:
+    return template(
+        "TIME '00:00:00' + to_microseconds(CAST(epoch_us({t}) // {n} * {n} AS BIGINT))",
+        n=_unit_micros(c, 0), t=_time(c, 1),
+    )
+
+
+def _time_from(c: Call, per_second: int) -> exp.Expression:
+    micros = f"CAST({{x}} * {1_000_000 // per_second} AS BIGINT)"
+    if per_second == 1:  # seconds may be fractional: Spark keeps microseconds
+        micros = "CAST(round(CAST({x} AS DECIMAL(20, 6)) * 1000000) AS BIGINT)"
+    bad = (
+        "error('[DATETIME_FIELD_OUT_OF_BOUNDS] Invalid value for " + c.name
+        + ": ' || CAST({x} AS VARCHAR) || ' is out of the range of a day.')"
+    )
+    return template(
+        f"CASE WHEN {micros} < 0 OR {micros} >= 86400000000 THEN {bad} "
+        f"ELSE TIME '00:00:00' + to_microseconds({micros}) END",
+        x=c.arg(0),
+    )
+
+
+@register("time_from_seconds")
+def _time_from_seconds(c: Call) -> exp.Expression:
+    return _time_from(c, 1)
+
+
+@register("time_from_millis")
+def _time_from_millis(c: Call) -> exp.Expression:
+    return _time_from(c, 1000)
+
+
+@register("time_from_micros")
+def _time_from_micros(c: Call) -> exp.Expression:
+    return _time_from(c, 1_000_000)
+
+
+@register("time_to_seconds")
+def _time_to_seconds(c: Call) -> exp.Expression:
+    return template("CAST(epoch_us({t}) / 1000000 AS DECIMAL(14, 6))", t=_time(c, 0))
+
+
+@register("time_to_millis")
+def _time_to_millis(c: Call) -> exp.Expression:
+    return template("epoch_us({t}) // 1000", t=_time(c, 0))
+
+
+@register("time_to_micros")
+def _time_to_micros(c: Call) -> exp.Expression:
+    return template("epoch_us({t})", t=_time(c, 0))
+
+
+@register("to_time", "try_to_time")
+def _to_time(c: Call) -> exp.Expression:
+    safe = c.name.startswith("try_")
+    out = _parse(c, 0, "TIME", safe, 1)
+    if safe:
+        out.meta["nullable"] = True
+    return out
+
+
+@register("make_time")
+def _make_time(c: Call) -> exp.Expression:
+    return template(
+        "make_time(CAST({h} AS BIGINT), CAST({m} AS BIGINT), CAST({s} AS DOUBLE))",
+        h=c.arg(0), m=c.arg(1), s=c.arg(2),
+    )

@@ -256,6 +256,9 @@ def _to_spark(node: exp.Expression) -> DataType:
     t = node.this
     if t in _LEAF_TYPES:
         return _LEAF_TYPES[t]
+    if t == exp.DataType.Type.TIME:  # Spark 4.1's TIME(p), 6 by default
+        params = _int_params(node)
+        return TimeType(params[0]) if params else TimeType(6)
     if t == exp.DataType.Type.DECIMAL:
         params = _int_params(node)
         return DecimalType(*params) if params else DecimalType(10, 0)
