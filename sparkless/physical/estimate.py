@@ -1,11 +1,50 @@
 """Size estimates for planning decisions (broadcast or shuffle), as Spark makes them
-without statistics: file sizes for scans, and pessimistic products for joins."""
+without statistics (its SizeInBytesOnlyStatsPlanVisitor): file sizes for scans, a
+one-column-of-five projection a fifth of its child, products for joins."""
 
 from __future__ import annotations
 
 import os
 
+from pyspark.sql import types as T
+
 from sparkless.plan import ir
+
+ROW_OVERHEAD = 8  # Spark's EstimationUtils.getSizePerRow: 8 bytes per row besides the columns
+
+
+def default_size(t: T.DataType) -> int:
+    """Spark's ``DataType.defaultSize``: the width it assumes for a value of ``t``."""
+    if isinstance(t, (T.BooleanType, T.ByteType, T.NullType)):
+        return 1
+    if isinstance(t, T.ShortType):
+        return 2
+    if isinstance(t, (T.IntegerType, T.FloatType, T.DateType)):
+        return 4
+    if isinstance(t, T.DecimalType):
+        return 8 if t.precision <= 18 else 16
+    if isinstance(t, (T.StringType, T.VarcharType, T.CharType)):
+        return 20
+    if isinstance(t, T.BinaryType):
+        return 100
+    if isinstance(t, T.ArrayType):
+        return default_size(t.elementType)
+    if isinstance(t, T.MapType):
+        return default_size(t.keyType) + default_size(t.valueType)
+    if isinstance(t, T.StructType):
+        return sum(default_size(f.dataType) for f in t.fields)
+    return 8  # long, double, timestamps, intervals, ...
+
+
+def row_width(attrs: list[ir.Attribute]) -> int:
+    return ROW_OVERHEAD + sum(default_size(a.dtype) for a in attrs)
+
+
+def _scaled(size: int | None, child: ir.Plan, p: ir.Plan) -> int | None:
+    """A unary operator's size: its child's, scaled by the ratio of row widths."""
+    if size is None:
+        return None
+    return size * row_width(p.output) // row_width(child.output)
 
 
 def estimate_size(p: ir.Plan) -> int | None:
@@ -24,17 +63,23 @@ def estimate_size(p: ir.Plan) -> int | None:
         return max(0, (p.end - p.start) // p.step) * 8
     if isinstance(p, ir.Join):
         left, right = estimate_size(p.left), estimate_size(p.right)
+        if p.how in ("left_semi", "left_anti"):
+            return left
+        if p.right_unique:
+            return _scaled(left, p.left, p)
         if left is None or right is None:
             return None
-        return left * right if p.how not in ("left_semi", "left_anti") else left
+        return left * right
     if isinstance(p, ir.Aggregate) and not p.keys:
-        return 64 * max(1, len(p.output))  # one row
+        return row_width(p.output)  # one row
     if isinstance(p, ir.Limit):
         child = estimate_size(p.child)
-        return None if child is None else min(child, p.n * 64 * max(1, len(p.output)))
+        return None if child is None else min(child, p.n * row_width(p.output))
     if isinstance(p, ir.Union):
         sizes = [estimate_size(c) for c in p.inputs]
         return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+    if isinstance(p, ir.Unary):
+        return _scaled(estimate_size(p.child), p.child, p)
     if p.children:
         return estimate_size(p.children[0])
     return None

@@ -234,6 +234,9 @@ class Join(Plan):
     right: Plan
     how: str
     condition: exp.Expression | None
+    # each left row meets at most one right row (a decorrelated scalar or mark subquery):
+    # the join is as big as its left side, which size estimates need to know
+    right_unique: bool = False
 
     def __post_init__(self) -> None:
         self.children = (self.left, self.right)

@@ -11,10 +11,12 @@ most without statistics.
 * **Join reordering** (ReorderJoin): a chain of inner joins is rebuilt left-deep so that
   each next relation joins by a condition whenever one exists, keeping the FROM order
   otherwise.
+* **Semi / anti joins below inner joins** (PushLeftSemiLeftAntiThroughJoin) when their
+  condition reads one side only.
 * **Distinct aggregates** (RewriteDistinctAggregates, one distinct group): distinct on
   (keys, argument) first, then an ordinary aggregate.
 
-Every rule keeps attribute ids and the plan's output columns (order included).
+Column pruning runs last (plan/pruning.py). Every rule keeps attribute ids and the plan's output columns (order included).
 Node types the rules do not know are left as they are (a filter above them stays there).
 """
 
@@ -33,7 +35,7 @@ NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid",
 
 
 def optimize(plan: ir.Plan, broadcast_threshold: int = -1) -> ir.Plan:
-    plan = _pushdown(plan)
+    plan = _push_semi_joins(_pushdown(plan))
     plan = _reorder(plan, broadcast_threshold)
     plan = _pushdown(plan)
     return prune_columns(rewrite_distinct_aggregates(plan))
@@ -228,8 +230,35 @@ def _push_join(p: ir.Join, conds: list[exp.Expression], optimised: bool) -> ir.P
         how = "cross"
     if how not in ("inner", "cross") and cond is None:
         cond = exp.true()
-    joined = ir.Join(left, right, how, cond)
+    joined = ir.Join(left, right, how, cond, p.right_unique)
     return _filter(joined, above)
+
+
+# ---- semi / anti joins below inner joins ---------------------------------------------
+
+
+def _push_semi_joins(p: ir.Plan) -> ir.Plan:
+    """A semi or anti join whose condition reads one side of the inner join beneath it
+    filters that side before the join (Spark's PushLeftSemiLeftAntiThroughJoin): ``x IN
+    (subquery)`` over ``date_dim`` then shrinks the dimension -- small enough to
+    broadcast -- instead of waiting for the fact rows joined to it."""
+    if isinstance(p, (ir.Unary, ir.Union, ir.Join)):
+        p = _with_children(p, [_push_semi_joins(c) for c in p.children])
+    if not (isinstance(p, ir.Join) and p.how in ("left_semi", "left_anti")):
+        return p
+    inner = p.left
+    if not (isinstance(inner, ir.Join) and inner.how in ("inner", "cross")):
+        return p
+    used = refs(p.condition) & cols_of(inner) if p.condition is not None else set()
+    if not used or not _deterministic(p.condition):
+        return p
+    if used <= cols_of(inner.left):
+        pushed = _push_semi_joins(dataclasses.replace(p, left=inner.left))
+        return dataclasses.replace(inner, left=pushed)
+    if used <= cols_of(inner.right):
+        pushed = _push_semi_joins(dataclasses.replace(p, left=inner.right))
+        return dataclasses.replace(inner, right=pushed)
+    return p
 
 
 # ---- join reordering -----------------------------------------------------------------

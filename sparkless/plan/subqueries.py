@@ -29,6 +29,7 @@ Known departures from Spark:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -158,7 +159,8 @@ class SubqueryPlanner:
         rewritten = e.copy().transform(swap)
         for sq, extra in joins:
             cond = conjoin([c for c in (extra, sq.correlation) if c is not None]) or exp.true()
-            plan = self.b.join(plan, sq.plan, "left", cond)
+            joined = self.b.join(plan, sq.plan, "left", cond)
+            plan = dataclasses.replace(joined, right_unique=True) if isinstance(joined, ir.Join) else joined
         return plan, rewritten
 
     # ---- the subquery itself ---------------------------------------------------------
