@@ -228,7 +228,8 @@ class PhysicalPlanner:
         else:
             part = [self.exchange(child, p.child.output, kind, keys, "Window", source=p.child)]
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs)
-        return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t")
+        order = "" if keys else window_order(p)
+        return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t{order}")
 
     def _compile_Generate(self, p: ir.Generate) -> list[Group]:
         from sparkless.plan.generators import generate_sql
@@ -618,6 +619,16 @@ def exchange_signature(parts: list[Group], spec: dict, n: int, schema: pa.Schema
                 sql = re.sub(rf"\b{re.escape(inp.name)}\b", token, sql)
             pieces.append(sql)
     return "\n".join(pieces)
+
+
+def window_order(p: ir.WindowProject) -> str:
+    """`` ORDER BY`` the first window's ordering: one partition's rows come out in it, as
+    from Spark's sort for the window (``row_number().over(Window.orderBy(...))``)."""
+    windows = [w for e in p.exprs for w in e.expr.find_all(exp.Window) if not w.meta.get("per_task")]
+    order = windows[0].args.get("order") if windows else None
+    if order is None or not order.expressions:
+        return ""
+    return " ORDER BY " + ", ".join(o.sql("duckdb") for o in order.expressions)
 
 
 def wrap(parts: list[Group], fn) -> list[Group]:

@@ -185,6 +185,10 @@ class Analyzer:
                 if (plan_id is not None and plan_id in a.plan_ids)
                 or (plan_id is None and a.qualifier is not None and scope._eq(a.qualifier, qual))
             ]
+            if not attrs and plan_id is None:  # `s.*` of a struct column: its fields
+                fields = self._struct_fields(e, scope)
+                if fields is not None:
+                    return fields
             if not attrs:
                 raise AnalysisException(
                     f"Cannot resolve {qual}.* given input columns "
@@ -194,6 +198,23 @@ class Analyzer:
                 )
             return [self._ref(a) for a in attrs]
         return None
+
+    def _struct_fields(self, e: exp.Column, scope: Scope) -> list[exp.Expression] | None:
+        parts = [p.name for p in e.parts[:-1]]
+        try:
+            attr, path = scope.resolve(parts)
+        except AnalysisException:
+            return None
+        dtype: DataType = attr.dtype
+        for name in path:
+            if not isinstance(dtype, StructType) or name not in dtype.names:
+                return None
+            dtype = dtype[name].dataType
+        if not isinstance(dtype, StructType):
+            return None
+        return [exp.alias_(exp.column(f.name, table=parts[-1], db=parts[-2] if len(parts) > 1
+                                      else None, quoted=True), f.name, quoted=True)
+                for f in dtype.fields] if len(parts) <= 2 else None
 
     @staticmethod
     def _ref(a: Attribute) -> exp.Column:

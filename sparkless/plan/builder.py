@@ -65,7 +65,8 @@ class PlanBuilder:
             return self.aggregate(child, [], exprs)
         named = self.a.project_list(exprs, scope)
         self._check_types(child, named)
-        windows = [w for n in named for w in n.expr.find_all(exp.Window)]
+        windows = [w for n in named for w in n.expr.find_all(exp.Window)
+                   if not w.meta.get("per_task")]  # monotonically_increasing_id: no exchange
         if windows:
             return ir.WindowProject(child, named, common_partition_keys(windows))
         return ir.Project(child, named)
@@ -97,6 +98,9 @@ class PlanBuilder:
             replacement = new.pop(attr.name.lower(), None)
             out.append(replacement or ir.NamedExpr(Analyzer._ref(attr), attr))
         out.extend(new.values())
+        windows = [w for n in out for w in n.expr.find_all(exp.Window) if not w.meta.get("per_task")]
+        if windows:  # withColumn(..., row_number().over(w)): rows meet as for a select
+            return ir.WindowProject(child, out, common_partition_keys(windows))
         return ir.Project(child, out)
 
     def rename_columns(self, child: ir.Plan, mapping: dict[str, str]) -> ir.Plan:

@@ -516,3 +516,136 @@ def _make_time(c: Call) -> exp.Expression:
         "make_time(CAST({h} AS BIGINT), CAST({m} AS BIGINT), CAST({s} AS DOUBLE))",
         h=c.arg(0), m=c.arg(1), s=c.arg(2),
     )
+
+
+# ---- extract / date_part -------------------------------------------------------------------
+
+_FIELD_ALIASES = {
+    **dict.fromkeys(("Y", "YEARS", "YR", "YRS"), "YEAR"),
+    "QTR": "QUARTER",
+    **dict.fromkeys(("MON", "MONS", "MONTHS"), "MONTH"),
+    **dict.fromkeys(("W", "WEEKS"), "WEEK"),
+    **dict.fromkeys(("D", "DAYS"), "DAY"),
+    "DOW": "DAYOFWEEK",
+    "DOW_ISO": "DAYOFWEEK_ISO",
+    **dict.fromkeys(("H", "HOURS", "HR", "HRS"), "HOUR"),
+    **dict.fromkeys(("M", "MIN", "MINS", "MINUTES"), "MINUTE"),
+    **dict.fromkeys(("S", "SEC", "SECONDS", "SECS"), "SECOND"),
+}
+_DATE_FIELDS = {
+    "YEAR": "CAST(year({t}) AS INTEGER)",
+    "YEAROFWEEK": "CAST(isoyear({t}) AS INTEGER)",
+    "QUARTER": "CAST(quarter({t}) AS INTEGER)",
+    "MONTH": "CAST(month({t}) AS INTEGER)",
+    "WEEK": "CAST(week({t}) AS INTEGER)",
+    "DAY": "CAST(day({t}) AS INTEGER)",
+    "DAYOFWEEK": "CAST(dayofweek({t}) + 1 AS INTEGER)",
+    "DAYOFWEEK_ISO": "CAST(isodow({t}) AS INTEGER)",
+    "DOY": "CAST(dayofyear({t}) AS INTEGER)",
+}
+_TIME_FIELDS = {
+    "HOUR": "CAST(hour({t}) AS INTEGER)",
+    "MINUTE": "CAST(minute({t}) AS INTEGER)",
+    # Spark: the seconds with their fraction, decimal(8, 6)
+    "SECOND": "CAST(CAST(microsecond({t}) AS DECIMAL(8, 0)) / 1000000 AS DECIMAL(8, 6))",
+}
+
+
+@register("extract", "date_part", "datepart")
+def _extract(c: Call) -> exp.Expression:
+    from sparkless.errors import AnalysisException, unsupported
+
+    given = str(c.literal_value(0)).upper()
+    field = _FIELD_ALIASES.get(given, given)
+    t = c.type(1)
+    fields = {**(_DATE_FIELDS if not isinstance(t, TimeType) else {}),
+              **(_TIME_FIELDS if not isinstance(t, DateType) else {})}
+    if field not in fields:
+        raise AnalysisException(
+            f"The value of parameter(s) `field` in `{c.name}` is invalid: {given!r}.",
+            "INVALID_EXTRACT_FIELD",
+            sql_state="22023",
+        )
+    if not isinstance(t, (DateType, TimestampType, TimestampNTZType, StringType, TimeType)):
+        raise unsupported(f"{c.name} from {t.simpleString()}")
+    src = c.arg(1) if isinstance(t, (DateType, TimeType)) else _timestamp(c, 1)
+    return template(fields[field], t=src)
+
+
+# ---- time windows and row ids --------------------------------------------------------------
+
+_DURATION_UNITS = {
+    "microsecond": 1, "millisecond": 1000, "second": 1_000_000, "minute": 60_000_000,
+    "hour": 3_600_000_000, "day": 86_400_000_000, "week": 604_800_000_000,
+}
+
+
+def _duration_micros(c: Call, i: int) -> int:
+    """A window duration string (``'5 seconds'``, ``'1 hour 30 minutes'``) in microseconds;
+    months and years are not fixed lengths, so Spark refuses them here too."""
+    import re
+
+    from sparkless.errors import AnalysisException
+
+    text = str(c.literal_value(i)).strip().lower().removeprefix("interval").strip()
+    parts = re.findall(r"(-?\d+(?:\.\d+)?)\s*([a-z]+?)s?\b", text)
+    total = 0.0
+    for number, unit in parts:
+        if unit not in _DURATION_UNITS:
+            raise AnalysisException(
+                f"The window duration {text!r} must be a fixed length (no months or years).",
+                "DATATYPE_MISMATCH.INVALID_WINDOW_DURATION",
+                sql_state="42K09",
+            )
+        total += float(number) * _DURATION_UNITS[unit]
+    if not parts or total <= 0:
+        raise AnalysisException(
+            f"The window duration ({text}) must be greater than 0.",
+            "DATATYPE_MISMATCH.INVALID_WINDOW_DURATION",
+            sql_state="42K09",
+        )
+    return int(total)
+
+
+@register("window")
+def _window(c: Call) -> exp.Expression:
+    """A tumbling time window ``struct<start, end>``: ``start`` is the timestamp floored to a
+    multiple of the duration (offset by startTime), as Spark's TimeWindowing computes it."""
+    from sparkless.errors import unsupported
+
+    size = _duration_micros(c, 1)
+    slide = _duration_micros(c, 2) if len(c.args) > 2 else size
+    start = _duration_micros(c, 3) if len(c.args) > 3 else 0
+    if slide != size:
+        raise unsupported("window() with a slide duration different from the window duration")
+    t = c.arg(0)
+    if isinstance(c.type(0), StringType):
+        t = exp.cast(t, "TIMESTAMPTZ")
+    lo = f"{{t}} - to_microseconds(((epoch_us({{t}}) - {start}) % {slide} + {slide}) % {slide})"
+    out = template(
+        f"struct_pack(\"start\" := {lo}, \"end\" := {lo} + to_microseconds({size}))",
+        nullable=False, t=t,
+    )
+    out.meta["field_nullable"] = [True, True]
+    return out
+
+
+@register("window_time")
+def _window_time(c: Call) -> exp.Expression:
+    """The event time of a window: its end less one microsecond."""
+    return template("{w}['end'] - INTERVAL 1 MICROSECOND", w=c.arg(0))
+
+
+@register("monotonically_increasing_id")
+def _monotonically_increasing_id(c: Call) -> exp.Expression:
+    """Spark's ``(partitionIndex << 33) + rowIndex``: the partition index is filled in per
+    task (as for spark_partition_id()); the row index is per task, so no exchange."""
+    from sparkless.plan.functions import PARTITION_ID_SQL
+
+    out = template(
+        f"(CAST({PARTITION_ID_SQL} AS BIGINT) << 33) + row_number() OVER () - 1", nullable=False
+    )
+    for w in out.find_all(exp.Window):
+        w.meta["per_task"] = True
+    out.meta["nondeterministic"] = True
+    return out
