@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,11 @@ class Builtin:
 
 
 _BUILTINS: dict[str, Builtin] = {}
-_registered: dict[int, set[str]] = {}  # id(connection) -> names registered on it
+# connection -> names registered on it; weak keys: an id() outlives its connection and is
+# reused by the next one (the oracle's per-thread connections), which then lacked functions
+_registered: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, set[str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class SparkFunctionError(ValueError):
@@ -87,7 +92,7 @@ def ensure(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Register on ``con`` every built-in ``sql`` calls that it lacks."""
     if PREFIX not in sql.lower():
         return
-    done = _registered.setdefault(id(con), set())
+    done = _registered.setdefault(con, set())
     for name in {m.lower() for m in _NAME.findall(sql)}:
         if name in done:
             continue
@@ -127,6 +132,7 @@ def _load_declarations() -> None:
         "from_csv", "to_csv", "from_xml", "to_xml",
         "parse_url", "url_decode",
     )
+    declare("executors.builtin_datetime", "strptime", "try_strptime")
     declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "try_aes_decrypt")
     declare(
         "executors.builtin_variant",

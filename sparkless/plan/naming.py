@@ -285,6 +285,10 @@ def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> 
         return f"TRIM({_TRIM_SIDES[lname]} {rendered[0]} FROM {rendered[1]})"
     if lname in ("extract", "datepart") and len(args) == 2:
         return f"{lname}({rendered[0]} FROM {rendered[1]})"
+    if lname in ("window", "session_window"):  # a time window column is named so
+        return lname
+    if lname.startswith("try_make_timestamp") and len(args) == 7:  # Spark leaves the zone out
+        rendered = rendered[:6]
     if lname == "positive" and len(args) == 1:
         return f"(+ {rendered[0]})"
     if lname == "assert_true" and len(args) == 1:
