@@ -488,4 +488,7 @@ def run_step(
             for item in _call(list, user, out) if iterator else [out]:
                 results.append(_table_from_output(item, schema, out_names, tz, user))
     table = pa.concat_tables(results) if results else schema.empty_table()
+    if not step["output_cols"]:  # e.g. foreachPartition's StructType(): DuckDB needs a column
+        rows = sum(t.num_rows for t in results)
+        return pa.table({"__empty": pa.nulls(rows, pa.bool_())})
     return table.rename_columns(step["output_cols"])

@@ -53,6 +53,9 @@ class ConnectPlanner:
             raise unsupported("An empty plan")
 
     def _stream_query(self, logical: ir.Plan, holder: ExecutionHolder) -> None:
+        from sparkless.connect.streaming import check_batch
+
+        check_batch(logical)
         schema = logical.schema()
         holder.emit(pb.ExecutePlanResponse(schema=pyspark_types_to_proto_types(schema)))
         max_bytes = parse_bytes(self.session.conf.get("spark.connect.grpc.arrow.maxBatchSize") or "4m")
@@ -158,6 +161,9 @@ class ConnectPlanner:
         w: cpb.WriteOperation | None = None,
     ) -> bool:
         """Run ``logical`` into files at ``path``, committed atomically; False if skipped."""
+        from sparkless.connect.streaming import check_batch
+
+        check_batch(logical)
         if fmt not in ("parquet", "csv", "json"):
             raise unsupported(f"Writing the format '{fmt}'")
         if w is not None and (w.bucket_by.bucket_column_names or w.sort_column_names):
@@ -225,7 +231,9 @@ class ConnectPlanner:
                 plan = plan.child
             resp.is_local.is_local = isinstance(plan, ir.LocalRelation)
         elif kind == "is_streaming":
-            resp.is_streaming.is_streaming = False
+            from sparkless.connect.streaming import is_streaming
+
+            resp.is_streaming.is_streaming = is_streaming(self.relations.convert(req.is_streaming.plan.root))
         elif kind == "input_files":
             plan = self.relations.convert(req.input_files.plan.root)
             files = [f for n in ir.walk(plan) if isinstance(n, ir.FileScan) for f in n.files]
@@ -257,9 +265,28 @@ class ConnectPlanner:
 
 
 def canonical(plan: ir.Plan) -> str:
-    """The plan with attribute ids renumbered by first use: equal for equal queries."""
+    """The plan's operators and expressions (not the names given to computed columns),
+    attribute ids renumbered by first use: equal for equal queries (Spark's sameSemantics
+    compares canonicalized plans, where aliases do not matter)."""
+    lines: list[str] = []
+
+    def visit(p: ir.Plan, depth: int) -> None:
+        if isinstance(p, ir.Tagged):
+            return visit(p.child, depth)
+        if isinstance(p, (ir.Project, ir.WindowProject)):
+            text = f"{p.node_name()} [{', '.join(e.expr.sql('duckdb') for e in p.exprs)}]"
+        elif isinstance(p, ir.Aggregate):
+            keys = ", ".join(k.sql("duckdb") for k in p.keys)
+            text = f"Aggregate [{keys}] [{', '.join(e.expr.sql('duckdb') for e in p.aggs)}]"
+        else:
+            text = p.describe()
+        lines.append("  " * depth + text)
+        for c in p.children:
+            visit(c, depth + 1)
+
+    visit(plan, 0)
     ids: dict[str, str] = {}
-    return re.sub(r"_c\d+", lambda m: ids.setdefault(m.group(0), f"#{len(ids)}"), ir.tree_string(plan))
+    return re.sub(r"_c\d+", lambda m: ids.setdefault(m.group(0), f"#{len(ids)}"), "\n".join(lines))
 
 
 class _Progress:

@@ -109,6 +109,10 @@ class RelationConverter:
         ds = r.data_source
         fmt = ds.format or "parquet"
         schema = parse_schema(ds.schema) if ds.schema else None
+        if r.is_streaming:
+            from sparkless.connect.streaming import streaming_source
+
+            return streaming_source(ds.format, schema)
         return sources.read(fmt, list(ds.paths), dict(ds.options), schema, self.session.oracle.con)
 
     def _local_relation(self, r: pb.LocalRelation) -> ir.Plan:
@@ -168,6 +172,11 @@ class RelationConverter:
 
             return filter_with_subqueries(self, self.convert(r.input), cond)
         return self.b.filter(self.convert(r.input), cond)
+
+    def _with_watermark(self, r: pb.WithWatermark) -> ir.Plan:
+        from sparkless.connect.streaming import with_watermark
+
+        return with_watermark(self.convert(r.input), r.event_time)
 
     def _with_relations(self, r: pb.WithRelations) -> ir.Plan:
         for ref in r.references:  # the relations subquery expressions of the root name
