@@ -250,6 +250,13 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
         pairs = [exp.If(this=args[i], true=args[i + 1]) for i in range(0, len(args) - 1, 2)]
         default = args[-1] if len(args) % 2 else None
         return exp.Case(ifs=pairs, default=default)
+    if lname == "distributed_sequence_id" and len(args) <= 1:  # (pandas passes a cache flag)
+        # zipWithIndex / pandas-on-Spark's default index: 0, 1, ... in partition order, as a
+        # window over one partition (rows keep their order: Spark's sequence follows it).
+        out = exp.Sub(this=exp.Window(this=exp.RowNumber(), over="OVER"), expression=exp.Literal.number(1))
+        out.meta["pretty"] = "distributed_sequence_id()"
+        out.meta["nullable"] = False
+        return out
     if lname == "count" and len(args) == 1 and isinstance(args[0], exp.Star):
         out = exp.Count(this=exp.Star())
         out.meta["spark_name"] = "count"
