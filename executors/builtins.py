@@ -99,16 +99,30 @@ def ensure(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         spec = _lookup(name)
         if spec is None:
             continue  # not ours: DuckDB reports the unknown function
+        fn = spec.fn if spec.special_nulls or spec.kind != "native" else _null_in_null_out(spec)
         con.create_function(
             spec.name,
-            spec.fn,
+            fn,
             spec.params,
             spec.returns,
             type=spec.kind,
-            null_handling="special" if spec.special_nulls else "default",
+            # native "default" would forbid a NULL result (DuckDB raises): NULL in, NULL out
+            # is done by _null_in_null_out instead.
+            null_handling="special" if spec.kind == "native" or spec.special_nulls else "default",
             side_effects=spec.side_effects,
         )
         done.add(name)
+
+
+def _null_in_null_out(spec: Builtin) -> Callable[..., Any]:
+    fn = spec.fn
+    params = ", ".join(f"a{i}" for i in range(len(spec.params)))
+    test = " or ".join(f"a{i} is None" for i in range(len(spec.params))) or "False"
+    scope: dict[str, Any] = {"fn": fn}
+    # DuckDB counts a Python function's parameters (``*args`` is one): spell them out.
+    exec(  # noqa: S102 - our own text
+        f"def call({params}):\n    return None if {test} else fn({params})", scope)
+    return scope["call"]
 
 
 def _lookup(name: str) -> Builtin | None:
@@ -128,10 +142,10 @@ def _load_declarations() -> None:
     _load_done = True
     declare(
         "executors.builtin_formats",
-        "xpath", "xpath_boolean", "xpath_double", "xpath_string",
-        "from_csv", "to_csv", "from_xml", "to_xml",
-        "parse_url", "url_decode",
+        "xpath", "xpath_boolean", "xpath_double", "xpath_string", "xpath_long", "xpath_int",
+        "xpath_short", "csv_fields", "parse_url", "url_decode", "to_base32", "from_base32",
     )
+    declare("executors.builtin_xml", "xml_to_json", "infer_xml_schema")
     declare("executors.builtin_datetime", "strptime", "try_strptime")
     declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "try_aes_decrypt")
     declare(

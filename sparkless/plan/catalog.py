@@ -176,6 +176,7 @@ def _load() -> None:
             functions_aggregate,
             functions_collections,
             functions_datetime,
+            functions_formats,
             functions_json,
             functions_math,
             functions_string,

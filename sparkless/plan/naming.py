@@ -260,7 +260,9 @@ _DEFAULTS["aggregate"] = _DEFAULTS["reduce"] = {
 
 # ignoreNulls (first, last, ...) and mode's deterministic flag are not children.
 _DROP_SECOND = {"first", "last", "first_value", "last_value", "any_value", "mode"}
-_FIRST_ONLY = {"from_json", "from_csv", "from_xml"}  # the schema is not a child
+# The schema / options are not children.
+_FIRST_ONLY = {"from_json", "from_csv", "from_xml", "to_json", "to_csv", "to_xml",
+               "schema_of_json", "schema_of_csv", "schema_of_xml"}
 _TRIM_SIDES = {"trim": "BOTH", "ltrim": "LEADING", "rtrim": "TRAILING"}
 
 
