@@ -140,6 +140,7 @@ def _load_declarations() -> None:
     if _load_done:
         return
     _load_done = True
+    import executors.builtin_sketches  # noqa: F401  (sketches, hashes, random: registers its own)
     declare(
         "executors.builtin_formats",
         "xpath", "xpath_boolean", "xpath_double", "xpath_string", "xpath_long", "xpath_int",

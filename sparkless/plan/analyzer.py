@@ -125,6 +125,7 @@ class Analyzer:
 
             mark_registered(e, self.udfs)
         functions_collections.name_extracts(e, self, scope)  # `r.a` or `m[k]`: by type
+        self._expand_star_args(e, scope)
         name = spark_name(e)
         if isinstance(e, (exp.Cast, exp.TryCast)) and "spark_type" in e.meta:
             name = spark_name(e.this)  # Spark: Column.cast keeps the name of what it casts
@@ -215,6 +216,22 @@ class Analyzer:
         return [exp.alias_(exp.column(f.name, table=parts[-1], db=parts[-2] if len(parts) > 1
                                       else None, quoted=True), f.name, quoted=True)
                 for f in dtype.fields] if len(parts) <= 2 else None
+
+    def _expand_star_args(self, e: exp.Expression, scope: Scope) -> None:
+        """``hash('*')``: Spark calls (and names) the function with every column."""
+        for node in list(e.walk()):
+            if not isinstance(node, exp.Anonymous) or "python_udf" in node.meta:
+                continue
+            if not any(isinstance(a, exp.Star) or (isinstance(a, exp.Column) and isinstance(
+                    a.this, exp.Star)) for a in node.expressions):
+                continue
+            args: list[exp.Expression] = []
+            for a in node.expressions:
+                args.extend(self.expand_star(a, scope) or [a])
+            node.set("expressions", args)
+            call = node.meta.get("pretty_call")
+            if call:
+                node.meta["pretty_call"] = (call[0], call[1], len(args))
 
     @staticmethod
     def _ref(a: Attribute) -> exp.Column:

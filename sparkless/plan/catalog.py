@@ -177,7 +177,9 @@ def _load() -> None:
             functions_collections,
             functions_datetime,
             functions_formats,
+            functions_hash_random,
             functions_json,
             functions_math,
+            functions_sketch,
             functions_string,
         )

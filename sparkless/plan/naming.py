@@ -249,6 +249,22 @@ _DEFAULTS: dict[str, dict[int, list[str]]] = {
     "lead": {1: ["1", "NULL"], 2: ["NULL"]},
     "lpad": {2: [" "]},
     "rpad": {2: [" "]},
+    # sketches (sparkless/plan/functions_sketch.py)
+    "hll_sketch_agg": {1: ["12"]},
+    "hll_union_agg": {1: ["false"]},
+    "hll_union": {2: ["false"]},
+    "theta_sketch_agg": {1: ["12"]},
+    "theta_union_agg": {1: ["12"]},
+    "theta_union": {2: ["12"]},
+    **{f"tuple_{f}_{t}": d for t in ("double", "integer") for f, d in (
+        ("sketch_agg", {2: ["12", "sum"], 3: ["sum"]}),
+        ("union_agg", {1: ["12", "sum"], 2: ["sum"]}),
+        ("intersection_agg", {1: ["sum"]}),
+        ("sketch_summary", {1: ["sum"]}),
+        ("union", {2: ["12", "sum"], 3: ["sum"]}),
+        ("union_theta", {2: ["12", "sum"], 3: ["sum"]}),
+        ("intersection", {2: ["sum"]}),
+        ("intersection_theta", {2: ["sum"]}))},
 }
 
 _V = "namedlambdavariable()"

@@ -1,0 +1,202 @@
+"""Spark built-ins with no DuckDB form: sketches, Spark's exact hashes, seeded random streams.
+
+Registered in the shared registry (``executors.builtins``) as ``sparkless_<name>``: a task
+or the driver's type oracle registers on its connection only those its SQL names. The
+planner renders them in ``sparkless/plan/functions_sketch.py`` and
+``functions_hash_random.py``; aggregates arrive as a scalar call over ``list(x)`` of the
+group (DuckDB's Python functions are scalar only). This module is imported with the
+registry, so it stays light: the implementations (``executors.sketches``,
+``executors.spark_hash``, ``executors.spark_random``) are imported on first call.
+
+Every function is of DuckDB's ``arrow`` kind and sees nulls: an aggregate skips the nulls
+in its list, a scalar function of a null sketch is null. Hashes chain one column at a
+time (``sparkless_murmur3_<kind>(value, seed)``, a null value passing the seed through),
+as Spark's ``hash(a, b)`` seeds ``b``'s hash with ``a``'s. A random function gets the row's
+ordinal in the task (``row_number() OVER ()``) and returns the value Spark's
+``XORShiftRandom(seed + partitionIndex)`` draws for that row; the generator of a stream is
+kept between vectors, so a task's rows cost one draw each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from executors import builtins
+
+
+@dataclass(frozen=True)
+class Spec:
+    params: list[str]
+    returns: str
+    impl: tuple[str, str, tuple]  # (module, function, trailing constant arguments)
+    strict: bool = False  # null in any argument -> null out (scalar functions of sketches)
+
+
+_TYPES = {"i32": "INTEGER", "i64": "BIGINT", "f32": "FLOAT", "f64": "DOUBLE",
+          "str": "VARCHAR", "bin": "BLOB"}
+_KLL_TYPES = {"bigint": "BIGINT", "float": "FLOAT", "double": "DOUBLE"}
+_SK = "executors.sketches"
+
+
+def _sketch_specs() -> dict[str, Spec]:
+    t: dict[str, Spec] = {}
+
+    def add(name: str, params: list[str], returns: str, fn: str, *extra: Any,
+            strict: bool = False) -> None:
+        t[name] = Spec(params, returns, (_SK, fn, extra), strict)
+
+    for k in ("i64", "str", "bin"):
+        add(f"hll_agg_{k}", [f"{_TYPES[k]}[]", "INTEGER"], "BLOB", "hll_sketch_agg")
+    add("hll_union_agg", ["BLOB[]", "BOOLEAN"], "BLOB", "hll_union_agg")
+    add("hll_union", ["BLOB", "BLOB", "BOOLEAN"], "BLOB", "hll_union", strict=True)
+    add("hll_estimate", ["BLOB"], "BIGINT", "hll_estimate", strict=True)
+    for k in ("i64", "f64", "str", "bin"):
+        add(f"theta_agg_{k}", [f"{_TYPES[k]}[]", "INTEGER"], "BLOB", "theta_sketch_agg")
+    add("theta_union_agg", ["BLOB[]", "INTEGER"], "BLOB", "theta_union_agg")
+    add("theta_intersection_agg", ["BLOB[]"], "BLOB", "theta_intersection_agg")
+    add("theta_union", ["BLOB", "BLOB", "INTEGER"], "BLOB", "theta_union", strict=True)
+    add("theta_intersection", ["BLOB", "BLOB"], "BLOB", "theta_intersection", strict=True)
+    add("theta_difference", ["BLOB", "BLOB"], "BLOB", "theta_difference", strict=True)
+    add("theta_estimate", ["BLOB"], "BIGINT", "theta_estimate", strict=True)
+    for s, integer in (("d", False), ("i", True)):
+        v = "INTEGER" if integer else "DOUBLE"
+        for k in ("i64", "f64", "str", "bin"):
+            add(f"tuple_agg_{s}_{k}", [f"{_TYPES[k]}[]", f"{v}[]", "INTEGER", "VARCHAR"], "BLOB",
+                "tuple_sketch_agg", integer)
+        add(f"tuple_union_agg_{s}", ["BLOB[]", "INTEGER", "VARCHAR"], "BLOB",
+            "tuple_union_agg", integer)
+        add(f"tuple_intersection_agg_{s}", ["BLOB[]", "VARCHAR"], "BLOB",
+            "tuple_intersection_agg", integer)
+        for theta, suffix in ((False, ""), (True, "_theta")):
+            add(f"tuple_union{suffix}_{s}", ["BLOB", "BLOB", "INTEGER", "VARCHAR"], "BLOB",
+                "tuple_union", integer, theta, strict=True)
+            add(f"tuple_intersection{suffix}_{s}", ["BLOB", "BLOB", "VARCHAR"], "BLOB",
+                "tuple_intersection", integer, theta, strict=True)
+            add(f"tuple_difference{suffix}_{s}", ["BLOB", "BLOB"], "BLOB",
+                "tuple_difference", integer, theta, strict=True)
+        add(f"tuple_estimate_{s}", ["BLOB"], "DOUBLE", "tuple_estimate", integer, strict=True)
+        add(f"tuple_theta_{s}", ["BLOB"], "DOUBLE", "tuple_theta", integer, strict=True)
+        add(f"tuple_summary_{s}", ["BLOB", "VARCHAR"], "BIGINT" if integer else "DOUBLE",
+            "tuple_summary", integer, strict=True)
+    for kind, ty in _KLL_TYPES.items():
+        add(f"kll_agg_{kind}", [f"{ty}[]", "INTEGER"], "BLOB", "kll_sketch_agg", kind)
+        add(f"kll_merge_agg_{kind}", ["BLOB[]", "INTEGER"], "BLOB", "kll_merge_agg", kind)
+        add(f"kll_merge_{kind}", ["BLOB", "BLOB"], "BLOB", "kll_merge", kind, strict=True)
+        add(f"kll_n_{kind}", ["BLOB"], "BIGINT", "kll_n", kind, strict=True)
+        add(f"kll_to_string_{kind}", ["BLOB"], "VARCHAR", "kll_to_string", kind, strict=True)
+        add(f"kll_quantile_{kind}", ["BLOB", "DOUBLE"], ty, "kll_quantile", kind, strict=True)
+        add(f"kll_quantiles_{kind}", ["BLOB", "DOUBLE[]"], f"{ty}[]", "kll_quantiles", kind,
+            strict=True)
+        add(f"kll_rank_{kind}", ["BLOB", ty], "DOUBLE", "kll_rank", kind, strict=True)
+        add(f"kll_ranks_{kind}", ["BLOB", f"{ty}[]"], "DOUBLE[]", "kll_ranks", kind,
+            strict=True)
+    for k in ("i64", "str", "bin"):
+        add(f"cms_{k}", [f"{_TYPES[k]}[]", "DOUBLE", "DOUBLE", "BIGINT"], "BLOB",
+            "count_min_sketch", k != "i64")
+    add("bitmap_construct", ["BIGINT[]"], "BLOB", "bitmap_construct")
+    add("bitmap_or", ["BLOB[]"], "BLOB", "bitmap_or")
+    add("bitmap_and", ["BLOB[]"], "BLOB", "bitmap_and")
+    add("bitmap_count", ["BLOB"], "BIGINT", "bitmap_count", strict=True)
+    add("histogram_numeric", ["DOUBLE[]", "INTEGER"], "STRUCT(x DOUBLE, y DOUBLE)[]",
+        "histogram_numeric")
+    for k, ty in _TYPES.items():
+        t[f"murmur3_{k}"] = Spec([ty, "INTEGER"], "INTEGER", ("executors.spark_hash", "murmur3", (k,)))
+        t[f"xxhash64_{k}"] = Spec([ty, "BIGINT"], "BIGINT", ("executors.spark_hash", "xxhash64", (k,)))
+    t["crc32"] = Spec(["BLOB"], "BIGINT", ("zlib", "crc32", ()), strict=True)
+    return t
+
+
+_PA = {"BLOB": pa.binary(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(),
+       "FLOAT": pa.float32(), "VARCHAR": pa.string(), "BOOLEAN": pa.bool_(),
+       "STRUCT(x DOUBLE, y DOUBLE)": pa.struct([("x", pa.float64()), ("y", pa.float64())])}
+
+
+def _pa_type(sql: str) -> pa.DataType:
+    return pa.list_(_pa_type(sql[:-2])) if sql.endswith("[]") else _PA[sql]
+
+
+def _rows(spec: Spec) -> Callable[..., pa.Array]:
+    """An arrow function applying the implementation to each row's Python values."""
+    module, name, extra = spec.impl
+    out_type = _pa_type(spec.returns)
+    fn: list[Callable[..., Any]] = []
+
+    def call(*arrays: pa.ChunkedArray) -> pa.Array:
+        if not fn:
+            import importlib
+
+            fn.append(getattr(importlib.import_module(module), name))
+        impl = fn[0]
+        cols = [a.to_pylist() for a in arrays]
+        out = []
+        for vals in zip(*cols, strict=True):
+            if spec.strict and any(v is None for v in vals):
+                out.append(None)
+            else:
+                out.append(impl(*vals, *extra))
+        return pa.array(out, out_type)
+
+    return call
+
+
+# ----------------------------------------------------------------------------- random
+
+_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_generators: dict[tuple, list] = {}  # (function, seed, partition) -> [rng, rows drawn]
+
+
+def _draw(kind: str, rng: Any, extra: tuple) -> Any:
+    if kind == "rand":
+        return rng.next_double()
+    if kind == "randn":
+        return rng.next_gaussian()
+    return "".join(_CHARS[abs(rng.next_int()) % 62] for _ in range(int(extra[0])))
+
+
+def _random(kind: str, out_type: pa.DataType) -> Callable[..., pa.Array]:
+    """Row ``i`` of a task (1-based) gets the ``i``-th draw of XORShiftRandom(seed + pid)."""
+
+    def call(seed: pa.ChunkedArray, pid: pa.ChunkedArray, row: pa.ChunkedArray,
+             *extra: pa.ChunkedArray) -> pa.Array:
+        from executors.spark_random import XORShiftRandom
+
+        out = []
+        seeds, pids, rows = seed.to_pylist(), pid.to_pylist(), row.to_pylist()
+        extras = [e.to_pylist() for e in extra]
+        for j, (s, p, i) in enumerate(zip(seeds, pids, rows, strict=True)):
+            key = (kind, s, p, *(e[j] for e in extras))
+            state = _generators.get(key)
+            if state is None or state[1] >= i:  # a new task (or an earlier row): start over
+                state = _generators[key] = [XORShiftRandom(s + p), 0]
+            rng = state[0]
+            value = None
+            while state[1] < i:
+                value = _draw(kind, rng, tuple(e[j] for e in extras))
+                state[1] += 1
+            out.append(value)
+        return pa.array(out, out_type)
+
+    return call
+
+
+def _register() -> None:
+    from executors.python_udf import with_arity
+
+    for name, spec in _sketch_specs().items():
+        builtins.builtin(name, spec.params, spec.returns, kind="arrow", special_nulls=True)(
+            with_arity(_rows(spec), len(spec.params)))
+    site = ["BIGINT", "INTEGER", "BIGINT"]  # seed, partition, row ordinal in the task
+    for name, extra, returns in (("rand", [], "DOUBLE"), ("randn", [], "DOUBLE"),
+                                 ("randstr", ["INTEGER"], "VARCHAR")):
+        params = site + extra
+        builtins.builtin(name, params, returns, kind="arrow", special_nulls=True,
+                         side_effects=True)(
+            with_arity(_random(name, _pa_type(returns)), len(params)))
+
+
+NAMES = sorted({*_sketch_specs(), "rand", "randn", "randstr"})
+_register()

@@ -1,0 +1,130 @@
+"""Spark's pseudo-random generators, value for value.
+
+``rand``/``randn``/``uniform``/``randstr`` draw from ``XORShiftRandom(seed + partitionIndex)``
+(Spark's ``org.apache.spark.util.random.XORShiftRandom``: a ``java.util.Random`` whose
+``next(bits)`` is an xorshift over a seed hashed with MurmurHash3); count-min sketches and
+numeric histograms use a plain ``java.util.Random``. No library reproduces these streams,
+so they are written out here (the Java sources are the specification).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+
+_M32 = 0xFFFFFFFF
+_M64 = (1 << 64) - 1
+_DOUBLE_UNIT = 1.0 / (1 << 53)
+
+
+def _signed32(v: int) -> int:
+    v &= _M32
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _rotl32(x: int, r: int) -> int:
+    return ((x << r) | (x >> (32 - r))) & _M32
+
+
+def _scala_mix_last(h: int, k: int) -> int:
+    k = (k * 0xCC9E2D51) & _M32
+    k = _rotl32(k, 15)
+    k = (k * 0x1B873593) & _M32
+    return h ^ k
+
+
+def _scala_bytes_hash(data: bytes, seed: int) -> int:
+    """scala.util.hashing.MurmurHash3.bytesHash (unsigned 32-bit result)."""
+    h = seed & _M32
+    n = len(data) // 4 * 4
+    for i in range(0, n, 4):
+        h = _rotl32(_scala_mix_last(h, int.from_bytes(data[i : i + 4], "little")), 13)
+        h = (h * 5 + 0xE6546B64) & _M32
+    if len(data) > n:
+        h = _scala_mix_last(h, int.from_bytes(data[n:], "little"))
+    h ^= len(data)
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    return h ^ (h >> 16)
+
+
+def hash_seed(seed: int) -> int:
+    """XORShiftRandom.hashSeed: a 64-bit state from two MurmurHash3 passes over the long."""
+    data = struct.pack(">q", _signed64(seed))
+    low = _scala_bytes_hash(data, 0x3C074A61)
+    high = _scala_bytes_hash(data, _signed32(low))
+    return ((high << 32) | low) & _M64
+
+
+def _signed64(v: int) -> int:
+    v &= _M64
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+class XORShiftRandom:
+    """``new XORShiftRandom(seed)``: nextInt/nextDouble/nextGaussian as java.util.Random
+    defines them over this class's ``next(bits)``."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = hash_seed(seed)
+        self._next_gaussian: float | None = None
+
+    def next_bits(self, bits: int) -> int:
+        s = self.state
+        s ^= (s << 21) & _M64
+        s ^= s >> 35
+        s ^= (s << 4) & _M64
+        self.state = s
+        return s & ((1 << bits) - 1)
+
+    def next_int(self) -> int:
+        return _signed32(self.next_bits(32))
+
+    def next_double(self) -> float:
+        return ((self.next_bits(26) << 27) + self.next_bits(27)) * _DOUBLE_UNIT
+
+    def next_gaussian(self) -> float:
+        """java.util.Random.nextGaussian (Java 17: Marsaglia's polar method, pairs cached)."""
+        if self._next_gaussian is not None:
+            v, self._next_gaussian = self._next_gaussian, None
+            return v
+        while True:
+            v1 = 2 * self.next_double() - 1
+            v2 = 2 * self.next_double() - 1
+            s = v1 * v1 + v2 * v2
+            if 0 < s < 1:
+                break
+        multiplier = math.sqrt(-2 * math.log(s) / s)
+        self._next_gaussian = v2 * multiplier
+        return v1 * multiplier
+
+
+class JavaRandom:
+    """``java.util.Random(seed)``: the 48-bit linear congruential generator."""
+
+    _MULT = 0x5DEECE66D
+    _MASK = (1 << 48) - 1
+
+    def __init__(self, seed: int) -> None:
+        self.seed = (seed ^ self._MULT) & self._MASK
+
+    def next_bits(self, bits: int) -> int:
+        self.seed = (self.seed * self._MULT + 0xB) & self._MASK
+        return _signed32(self.seed >> (48 - bits)) if bits == 32 else self.seed >> (48 - bits)
+
+    def next_int_bounded(self, bound: int) -> int:
+        r = self.next_bits(31)
+        m = bound - 1
+        if bound & m == 0:
+            return (bound * r) >> 31
+        u = r
+        r = u % bound
+        while _signed32(u - r + m) < 0:
+            u = self.next_bits(31)
+            r = u % bound
+        return r
+
+    def next_double(self) -> float:
+        return ((self.next_bits(26) << 27) + self.next_bits(27)) * _DOUBLE_UNIT
