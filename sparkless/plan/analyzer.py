@@ -338,6 +338,11 @@ def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
     """What DuckDB's types cannot say: e.g. collect_list's elements are never null."""
     if isinstance(dtype, ArrayType) and e.meta.get("contains_null") is False:
         return ArrayType(dtype.elementType, False)
+    if isinstance(dtype, ArrayType) and isinstance(e, exp.Array) and e.expressions:
+        # array(...): containsNull only if an item may be null; items' own refinements
+        items = [refine_type(x, dtype.elementType) for x in e.expressions]
+        element = items[0] if all(i == items[0] for i in items) else dtype.elementType
+        return ArrayType(element, any(nullability(x) for x in e.expressions))
     flags = e.meta.get("field_nullable")  # struct(...) / withField: Spark's per-field nullability
     if isinstance(dtype, StructType) and flags and len(flags) == len(dtype.fields):
         return StructType([StructField(f.name, f.dataType, bool(n), f.metadata)

@@ -26,7 +26,13 @@ from sqlglot import exp
 
 from sparkless.errors import AnalysisException, unsupported
 from sparkless.plan import ir
-from sparkless.plan.analyzer import Analyzer, cast_sql, is_aggregate, refine_type
+from sparkless.plan.analyzer import (
+    Analyzer,
+    Scope,
+    cast_sql,
+    is_aggregate,
+    refine_type,
+)
 
 if TYPE_CHECKING:
     from sparkless.plan.builder import PlanBuilder
@@ -96,27 +102,29 @@ def plan_select(b: PlanBuilder, child: ir.Plan, exprs: list[exp.Expression]) -> 
         inner = _unalias(e)[0]
         if generator_call(inner) is None and has_generator([inner]):
             raise _error("NESTED_IN_EXPRESSIONS", f'nested in expressions "{inner.sql("spark")}"')
-    if len(found) > 1:
-        names = ", ".join(f'"{_unalias(items[i])[0].sql("spark")}"' for i in found)
-        raise _error("MULTI_GENERATOR", f"only one generator allowed per SELECT clause but found "
-                     f"{len(found)}: {names}")
     if any(is_aggregate(e) for e in items):
         raise unsupported("A generator with aggregate functions in one SELECT")
-    gi = found[0]
-    call, names = _unalias(items[gi])
-    gen = generate(a, child, call, outer=None, names=names, qualifier=None)
+    # Several generators apply one after another (Spark 4 nests their Generates): each
+    # one's rows are joined with every row of the ones before it.
+    plan: ir.Plan = child
+    produced: dict[int, list[ir.Attribute]] = {}
+    for gi in found:
+        call, names = _unalias(items[gi])
+        gen = generate(a, plan, call, outer=None, names=names, qualifier=None, scope=scope)
+        produced[gi] = gen.attrs
+        plan = gen
     named: list[ir.NamedExpr] = []
     for i, e in enumerate(items):
-        if i == gi:
-            named += [ir.NamedExpr(Analyzer._ref(attr), attr) for attr in gen.attrs]
+        if i in produced:
+            named += [ir.NamedExpr(Analyzer._ref(attr), attr) for attr in produced[i]]
         else:
             named.append(a.named(e, scope))
     windows = [w for n in named for w in n.expr.find_all(exp.Window)]
     if windows:
         from sparkless.plan.builder import common_partition_keys
 
-        return ir.WindowProject(gen, named, common_partition_keys(windows))
-    return ir.Project(gen, named)
+        return ir.WindowProject(plan, named, common_partition_keys(windows))
+    return ir.Project(plan, named)
 
 
 def lateral_view(b: PlanBuilder, child: ir.Plan, lateral: exp.Lateral) -> ir.Plan:
@@ -148,20 +156,19 @@ def generate(
     outer: bool | None,
     names: list[str] | None,
     qualifier: str | None,
+    scope: Scope | None = None,
 ) -> ir.Generate:
+    """``call`` over ``child``; its arguments resolve in ``scope`` (default: the child's)."""
     found = generator_call(call)
     assert found is not None
     name, raw = found
-    scope = a.scope(child)
+    scope = scope or a.scope(child)
     if outer is None or name.endswith("_outer"):
         outer = bool(outer) or name.endswith("_outer")
     kind = name.removesuffix("_outer")
     args = [a.resolve(x, scope) for x in raw]
     exprs = [r.expr for r in args]
-    types = [
-        r.attr.dtype if r.attr is not None else refine_type(r.expr, a.type_of(r.expr, scope))
-        for r in args
-    ]
+    types = [_spark_type(a, r.expr, r.attr, scope) for r in args]
     shown = call.sql("spark")
     is_map = False
     if kind in ("explode", "posexplode"):
@@ -207,6 +214,10 @@ def generate(
         for i, (n, t, nullable) in enumerate(fields)
     ]
     return ir.Generate(child, kind, exprs, outer, is_map, attrs)
+
+
+def _spark_type(a: Analyzer, e: exp.Expression, attr: ir.Attribute | None, scope: Scope) -> DataType:
+    return attr.dtype if attr is not None else refine_type(e, a.type_of(e, scope))
 
 
 def _arity(name: str, args: list[exp.Expression], lo: int, hi: int) -> None:
