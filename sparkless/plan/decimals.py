@@ -95,17 +95,22 @@ def exact_divide(left: exp.Expression, right: exp.Expression, operands: tuple[De
                  result: DecimalType) -> exp.Expression:
     """``left / right`` computed exactly on unscaled 128-bit integers and rounded half up
     at the result scale, as Spark's java.math.BigDecimal division (DuckDB would divide
-    decimals as DOUBLE and lose the digits past ~16). The divisor is known non-zero."""
+    decimals as DOUBLE and lose the digits past ~16). The divisor is known non-zero.
+
+    The unscaled operands are bound once, as the fields of a one-element list's struct
+    that a lambda reads: written out inline they would appear several times each, and a
+    division nested in a divisor (TPC-DS q58's ``x / ((a + b + c) / 3)``) would grow
+    exponentially -- seconds of planning and of DuckDB binding per query."""
+    from sparkless.plan.catalog import template
+
     (p1, s1), (p2, s2) = ((d.precision, d.scale) for d in operands)
     k = result.scale - s1 + s2
-    n = f"CAST(CAST({left.sql('duckdb')} AS DECIMAL(38, {s1})) * {10 ** s1} AS HUGEINT)"
-    m = f"CAST(CAST({right.sql('duckdb')} AS DECIMAL(38, {s2})) * {10 ** s2} AS HUGEINT)"
-    q = (f"(sign({n}) * sign({m}) * ((abs({n}) * CAST({10 ** k} AS HUGEINT) * 2 + abs({m})) "
-         f"// (2 * abs({m}))))")
-    scale = 10 ** result.scale
-    text = (f"CAST(CASE WHEN {q} < 0 THEN '-' ELSE '' END || CAST(abs({q}) // {scale} AS VARCHAR) "
-            f"|| '.' || lpad(CAST(abs({q}) % {scale} AS VARCHAR), {result.scale}, '0') "
-            f"AS DECIMAL({result.precision}, {result.scale}))")
+    n = f"CAST(CAST({{n}} AS DECIMAL(38, {s1})) * {10 ** s1} AS HUGEINT)"
+    m = f"CAST(CAST({{m}} AS DECIMAL(38, {s2})) * {10 ** s2} AS HUGEINT)"
+    q = f"sign(x.n) * sign(x.m) * ((abs(x.n) * CAST({10 ** k} AS HUGEINT) * 2 + abs(x.m)) // (2 * abs(x.m)))"
     if result.scale == 0:
-        text = f"CAST({q} AS DECIMAL({result.precision}, 0))"
-    return exp.maybe_parse(text, dialect="duckdb")
+        value = f"CAST({q} AS DECIMAL({result.precision}, 0))"
+    else:
+        unit = f"CAST('0.{'0' * (result.scale - 1)}1' AS DECIMAL({result.scale + 1}, {result.scale}))"
+        value = f"CAST(CAST({q} AS DECIMAL(38, 0)) * {unit} AS DECIMAL({result.precision}, {result.scale}))"
+    return template(f"list_transform([struct_pack(n := {n}, m := {m})], lambda x: {value})[1]", n=left, m=right)
