@@ -19,7 +19,8 @@ import duckdb
 
 from shuffle.partitioning import quote_ident
 
-FORMATS = ("parquet", "csv", "json")
+FORMATS = ("parquet", "csv", "json", "text", "orc")
+ARROW_WRITTEN = ("text", "orc")  # DuckDB's COPY has no such format: written from Arrow
 
 # Spark codec name -> (DuckDB codec, part of the Spark file extension before the format).
 PARQUET_CODECS: dict[str, tuple[str, str]] = {
@@ -91,6 +92,30 @@ def copy_options(fmt: str, options: Mapping[str, Any]) -> tuple[list[str], str]:
 
 _COUNTER = re.compile(r"-c(\d+)\.[^/]*$")
 
+# Spark's ExternalCatalogUtils.charToEscape (off Windows): what escapePathName writes as %XX.
+_ESCAPED = {*map(chr, range(1, 0x20)), '"', "#", "%", "'", "*", "/", ":", "=", "?", "\\", "\x7f", "{", "[", "]", "^"}
+DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def escape_path_name(value: str) -> str:
+    """Spark's ``escapePathName``: only the characters above become ``%XX``; DuckDB's
+    PARTITION_BY percent-encodes more (a space as %20), so its directories are renamed."""
+    return "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in value)
+
+
+def spark_partition_dirs(rel_dir: str) -> str:
+    """DuckDB's ``k=v/...`` directories (URL-encoded) as Spark names them."""
+    from urllib.parse import unquote
+
+    parts = []
+    for part in rel_dir.split(os.sep) if rel_dir else []:
+        key, sep, value = part.partition("=")
+        if sep:
+            value = unquote(value)
+            part = f"{escape_path_name(unquote(key))}={escape_path_name(value) or DEFAULT_PARTITION}"
+        parts.append(part)
+    return os.path.join(*parts) if parts else ""
+
 
 def _spark_name(path: str, prefix: str, ext: str) -> str:
     """``<prefix>-c<i>.<duckdb ext>`` → ``<prefix>-c<iii><spark ext>`` in the same dir."""
@@ -107,9 +132,12 @@ def write_files(
     prefix = output["file_prefix"]
     if "/" in prefix or not prefix:
         raise ValueError(f"file_prefix must be a plain file name prefix, got {prefix!r}")
-    opts, ext = copy_options(str(output["format"]).lower(), output.get("options") or {})
+    fmt = str(output["format"]).lower()
     partition_by = list(output.get("partition_by") or [])
     os.makedirs(root, exist_ok=True)
+    if fmt in ARROW_WRITTEN:
+        return _write_arrow(con, fragment, fmt, root, prefix, partition_by, output.get("options") or {})
+    opts, ext = copy_options(fmt, output.get("options") or {})
     if partition_by:
         target = root
         cols = ", ".join(quote_ident(c) for c in partition_by)
@@ -126,9 +154,68 @@ def write_files(
     files: list[str] = []
     total = 0
     for path in written:
-        final = _spark_name(path, prefix, ext) if partition_by else path
+        final = path
+        if partition_by:
+            rel = os.path.relpath(path, root)
+            final = os.path.join(root, spark_partition_dirs(os.path.dirname(rel)), os.path.basename(rel))
+            final = _spark_name(final, prefix, ext)
         if final != path:
+            os.makedirs(os.path.dirname(final), exist_ok=True)
             os.replace(path, final)
         total += os.path.getsize(final)
         files.append(os.path.relpath(final, root).replace(os.sep, "/"))
     return FilesWritten(files=files, rows=int(rows), bytes=total)
+
+
+def _write_arrow(
+    con: duckdb.DuckDBPyConnection, fragment: str, fmt: str, root: str, prefix: str,
+    partition_by: list[str], options: Mapping[str, Any],
+) -> FilesWritten:
+    """ORC (pyarrow's writer) and text (one string column, a line per row, NULL as an empty
+    line, as Spark's TextOutputWriter), with ``partitionBy`` directories named as Spark's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = con.sql(fragment).to_arrow_table()
+    groups: dict[tuple, list[int]] = {}
+    if partition_by:
+        keys = [table.column(c).to_pylist() for c in partition_by]
+        for i, key in enumerate(zip(*keys)):
+            groups.setdefault(key, []).append(i)
+        data = table.drop_columns(partition_by)
+    else:
+        groups[()] = list(range(table.num_rows))
+        data = table
+    files: list[str] = []
+    total = 0
+    for key, rows in groups.items():
+        part = data.take(pa.array(rows, pa.int64())) if partition_by else data
+        parts = [
+            f"{escape_path_name(c)}={DEFAULT_PARTITION if v is None or v == '' else escape_path_name(str(v))}"
+            for c, v in zip(partition_by, key)
+        ]
+        if fmt == "orc":
+            codec = str(options.get("compression", options.get("codec", "snappy"))).lower()
+            codec = {"none": "uncompressed"}.get(codec, codec)
+            ext = ("" if codec == "uncompressed" else f".{codec}") + ".orc"
+        else:
+            codec = str(options.get("compression", "none")).lower()
+            ext = ".txt" + {"gzip": ".gz", "none": "", "uncompressed": ""}[codec]
+        rel = "/".join([*parts, f"{prefix}-c000{ext}"])
+        path = os.path.join(root, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if fmt == "orc":
+            import pyarrow.orc as orc
+
+            orc.write_table(part, path, compression=codec)
+        else:
+            import gzip
+
+            sep = str(options.get("lineSep", "\n"))
+            values = pc.fill_null(part.column(0).cast(pa.string()), "").to_pylist()
+            body = "".join(v + sep for v in values).encode()
+            with (gzip.open(path, "wb") if codec == "gzip" else open(path, "wb")) as f:  # noqa: SIM115
+                f.write(body)
+        total += os.path.getsize(path)
+        files.append(rel)
+    return FilesWritten(files=files, rows=table.num_rows, bytes=total)

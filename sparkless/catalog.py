@@ -315,6 +315,11 @@ def table_plan(session: Session, meta: TableMeta) -> ir.Plan:
 
     if meta.managed:  # an empty table has no files yet
         os.makedirs(meta.location, exist_ok=True)
+    elif not os.path.exists(sources.local_path(meta.location)) and meta.schema is not None:
+        # Spark lists a table's missing location as no files: the table is empty.
+        from sparkless.plan.types import arrow_schema_of
+
+        return session.builder.local(arrow_schema_of(meta.schema).empty_table(), meta.schema)
     return sources.read(meta.fmt, [meta.location], meta.options, meta.schema, session.oracle.con)
 
 

@@ -280,6 +280,39 @@ def cache_table(session: Session, name: str, level: cpb.StorageLevel | None = No
     st["tables"][key] = (c, [a.name for a in plan.output])
 
 
+def refresh_table(session: Session, name: str) -> None:
+    """``REFRESH TABLE`` / ``catalog.refreshTable``: a cached table is cached again from its
+    current data (Spark drops the cached data and fills it again on the next use)."""
+    from sparkless.connect.expressions import split_identifier
+
+    entry = _table_entry(session, split_identifier(name))
+    if entry is None:
+        return
+    uncache_table(session, name)
+    cache_table(session, name, entry[0].level)
+
+
+def refresh_path(session: Session, path: str) -> None:
+    """``catalog.refreshByPath``: every cached table that read under ``path`` is cached again;
+    other cached results that read it are dropped (as a write there drops them)."""
+    from sparkless.plan.sources import local_path
+
+    root = os.path.join(os.path.abspath(local_path(path)), "")
+    st = getattr(session, "_cache_state", None)
+    if not st:
+        return
+    stale = [
+        k for k, (c, _) in st["tables"].items()
+        if any(os.path.join(r, "").startswith(root) for r in c.reads)
+    ]
+    for key in stale:
+        c, _ = st["tables"].pop(key)
+        _drop((c, []))
+        kind, db, name = key.split(":", 2)
+        cache_table(session, name if kind == "temp" else f"`{db}`.`{name}`", c.level)
+    invalidate(session, path)
+
+
 def uncache_table(session: Session, name: str) -> None:
     _drop(_state(session)["tables"].pop(_table_key(session, name), None))
 

@@ -164,8 +164,22 @@ class ConnectPlanner:
         from sparkless.connect.streaming import check_batch
 
         check_batch(logical)
-        if fmt not in ("parquet", "csv", "json"):
+        if fmt not in ("parquet", "csv", "json", "text", "orc"):
             raise unsupported(f"Writing the format '{fmt}'")
+        if fmt == "text":
+            data_cols = [a for a in logical.output if a.name.lower() not in {p.lower() for p in partition_by}]
+            from pyspark.sql.types import StringType
+
+            if len(data_cols) != 1 or not isinstance(data_cols[0].dtype, StringType):
+                from sparkless.errors import AnalysisException
+
+                raise AnalysisException(
+                    f"Text data source supports only a single column, and you have {len(data_cols)} columns."
+                    if len(data_cols) != 1 else
+                    f"The Text datasource doesn't support the column `{data_cols[0].name}` of the type "
+                    f"\"{data_cols[0].dtype.simpleString().upper()}\".",
+                    "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE", sql_state="0A000",
+                )
         if w is not None and (w.bucket_by.bucket_column_names or w.sort_column_names):
             raise unsupported("bucketBy / sortBy on write")
         committer = FileCommitter(path, mode)

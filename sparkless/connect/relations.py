@@ -173,6 +173,11 @@ class RelationConverter:
             return filter_with_subqueries(self, self.convert(r.input), cond)
         return self.b.filter(self.convert(r.input), cond)
 
+    def _as_of_join(self, r: pb.AsOfJoin) -> ir.Plan:
+        from sparkless.connect.asof import as_of_join
+
+        return as_of_join(self, r)
+
     def _with_watermark(self, r: pb.WithWatermark) -> ir.Plan:
         from sparkless.connect.streaming import with_watermark
 

@@ -453,8 +453,15 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
         parts = split_identifier(m.table_name)
         if C.lookup(session, parts) is None:
             raise C.not_found(parts)
+        if kind == "refresh_table":
+            from sparkless.connect.cache import refresh_table
+
+            refresh_table(session, m.table_name)
         return empty()
     if kind == "refresh_by_path":
+        from sparkless.connect.cache import refresh_path
+
+        refresh_path(session, m.path)
         return empty()
     if kind == "truncate_table":
         truncate(_existing(session, split_identifier(m.table_name)))
@@ -530,12 +537,24 @@ def _functions(session: Session, kind: str, m) -> pa.Table:  # noqa: ANN001 - a 
             return (name, None, None, None, None, True)
         return (name, None, None, None, f"org.apache.spark.sql.catalyst.expressions.{name}", True)
 
+    java = _java_functions(session)
+
+    def persistent(key: tuple[str, str]) -> tuple:
+        return (key[1], C.CATALOG, [key[0]], None, java[key], False)
+
     if kind == "list_functions":
         pattern = m.pattern if m.HasField("pattern") else None
+        db = m.db_name.lower() if m.HasField("db_name") else C.current_db(session)
         rows = [row(n, True) for n in udfs if C.matches(n, pattern)]
+        rows += [persistent(k) for k in sorted(java) if k[0] == db and C.matches(k[1], pattern)]
         rows += [row(n, False) for n in builtin_functions() if C.matches(n, pattern)]
         return _rows(fields, rows)
     parts = split_identifier(m.function_name)
+    if len(parts) <= 3 and _function_key(session, parts) in java:
+        key = _function_key(session, parts)
+        if kind == "function_exists":
+            return _one("value", True, pa.bool_())
+        return _rows(fields, [persistent(key)])
     name = parts[-1].lower()
     qualified = len(parts) > 1
     known = name in udfs or (not qualified and name in builtin_functions())
@@ -549,6 +568,50 @@ def _functions(session: Session, kind: str, m) -> pa.Table:  # noqa: ANN001 - a 
             sql_state="42883",
         )
     return _rows(fields, [row(name, name in udfs)])
+
+
+# ---- CREATE FUNCTION name AS 'class': catalog entries only --------------------------------
+
+
+def _java_functions(session: Session) -> dict[tuple[str, str], str]:
+    """Persistent functions, (db, name) -> class name, kept with the shared catalog. Spark
+    loads the (JVM) class when the function is called, which sparkless cannot do: the entry
+    answers getFunction / functionExists / listFunctions, and a call stays unresolved."""
+    cat = C.catalog_of(session.engine)
+    return cat.__dict__.setdefault("java_functions", {})
+
+
+def _function_key(session: Session, parts: list[str]) -> tuple[str, str]:
+    if len(parts) == 3 and parts[0].lower() != C.CATALOG:
+        raise unsupported(f"Functions in the catalog '{parts[0]}'")
+    db = parts[-2].lower() if len(parts) >= 2 else C.current_db(session)
+    return db, parts[-1].lower()
+
+
+def _create_function(session: Session, stmt: exp.Create) -> None:
+    props = stmt.args.get("properties")
+    if props is not None and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions):
+        raise unsupported("CREATE TEMPORARY FUNCTION ... AS '<JVM class>'")
+    key = _function_key(session, _table_parts(stmt.this))
+    C.catalog_of(session.engine).check_db(key[0])
+    functions = _java_functions(session)
+    if key in functions and not stmt.args.get("replace"):
+        if stmt.args.get("exists"):
+            return
+        raise AnalysisException(
+            f"Cannot create the routine `{C.CATALOG}`.`{key[0]}`.`{key[1]}` because it already exists.",
+            "ROUTINE_ALREADY_EXISTS", sql_state="42723",
+        )
+    functions[key] = stmt.expression.name if stmt.expression is not None else ""
+
+
+def _drop_function(session: Session, parts: list[str], if_exists: bool) -> None:
+    key = _function_key(session, parts)
+    if _java_functions(session).pop(key, None) is None and not if_exists:
+        raise AnalysisException(
+            f"The routine {C.quoted(*parts)} cannot be found. Verify the spelling and correctness of "
+            "the schema and catalog.", "ROUTINE_NOT_FOUND", sql_state="42883",
+        )
 
 
 def create_table_string(meta: C.TableMeta) -> str:
@@ -693,6 +756,8 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
             C.catalog_of(session.engine).create_database(
                 stmt.this.name, bool(stmt.args.get("exists"))
             )
+        elif kind == "FUNCTION":
+            _create_function(session, stmt)
         else:
             return None
         return empty
@@ -708,6 +773,8 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
             C.catalog_of(session.engine).drop_database(
                 tables[0].name, bool(stmt.args.get("exists")), bool(stmt.args.get("cascade"))
             )
+        elif kind == "FUNCTION":
+            _drop_function(session, _table_parts(tables[0]), bool(stmt.args.get("exists")))
         else:
             return None
         return empty

@@ -76,6 +76,18 @@ def list_files(paths: list[str]) -> tuple[list[str], list[str]]:
     return files, partitioned
 
 
+def by_size(files: list[str]) -> list[str]:
+    """Largest first, as Spark orders the files it packs into scan tasks (FilePartition's
+    next-fit-decreasing): the tasks, and so the rows of a plain read, come in this order."""
+    sizes = {}
+    for f in files:
+        try:
+            sizes[f] = os.path.getsize(f)
+        except OSError:
+            sizes[f] = 0
+    return sorted(files, key=lambda f: -sizes[f])
+
+
 def path_not_found(path: str) -> AnalysisException:
     shown = path if "://" in path or path.startswith("file:") else f"file:{os.path.abspath(path)}"
     return AnalysisException(
@@ -108,9 +120,9 @@ def read(
     options: dict[str, str],
     schema: StructType | None,
     con: duckdb.DuckDBPyConnection,
-) -> ir.FileScan:
+) -> ir.Plan:
     fmt = fmt.lower()
-    if fmt not in ("parquet", "csv", "json"):
+    if fmt not in ("parquet", "csv", "json", "text", "orc"):
         raise unsupported(f"The data source format '{fmt}'")
     if not paths:
         raise AnalysisException(
@@ -118,11 +130,16 @@ def read(
             "UNABLE_TO_INFER_SCHEMA",
         )
     files, partitioned = list_files(paths)
+    files = by_size(files)
     if not files and schema is None:
         raise AnalysisException(
             f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
             "UNABLE_TO_INFER_SCHEMA",
         )
+    if fmt == "text":
+        return _text_scan(files, partitioned, options, schema, paths)
+    if fmt == "orc":
+        return _orc_scan(files, partitioned, schema, paths)
     hive = f", hive_partitioning={'true' if partitioned else 'false'}"
     if fmt == "parquet":
         reader = f"read_parquet({{files}}{hive}, union_by_name=true)"
@@ -157,6 +174,81 @@ def read(
     return ir.FileScan(
         fmt, files, attrs, f"SELECT {cols or '1 AS __empty'} FROM {reader}", root_paths=list(paths)
     )
+
+
+def _text_scan(
+    files: list[str], partitioned: list[str], options: dict[str, str], schema: StructType | None,
+    paths: list[str],
+) -> ir.Plan:
+    """Spark's text source: one string column (``value``, or the given schema's one field),
+    a row per line (LF, CRLF or CR; a final line break ends the last line),
+    or a row per file with ``wholetext``. DuckDB's read_text gives each file's content."""
+    if partitioned:
+        raise unsupported("Reading partitioned directories as text")
+    if schema is not None and (len(schema.fields) != 1 or not isinstance(schema.fields[0].dataType, StringType)):
+        raise AnalysisException(
+            f"Text data source supports only a single column of string type, and the schema is "
+            f"{schema.simpleString()}.", "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+        )
+    name = schema.fields[0].name if schema is not None else "value"
+    attr = ir.Attribute(name, StringType(), True)
+    if _true(_opt(options, "wholetext", default="false")):
+        sql = f"SELECT content AS {attr.col} FROM read_text({{files}})"
+    else:
+        sep = _opt(options, "lineSep")
+        split = (
+            f"string_split(content, {_sql_str(sep)})"
+            if sep else r"regexp_split_to_array(content, '\r\n|\r|\n')"
+        )
+        trimmed = (
+            f"CASE WHEN content = '' THEN []::VARCHAR[] "
+            f"WHEN {split}[-1] = '' THEN {split}[:-2] ELSE {split} END"
+        )
+        sql = f"SELECT unnest({trimmed}) AS {attr.col} FROM read_text({{files}})"
+    return ir.FileScan("text", files, [attr], sql, root_paths=list(paths))
+
+
+ORC_DRIVER_LIMIT = 256 * 1024 * 1024
+
+
+def _orc_scan(
+    files: list[str], partitioned: list[str], schema: StructType | None, paths: list[str]
+) -> ir.Plan:
+    """ORC files, read with pyarrow's ORC reader on the driver into a local relation:
+    DuckDB has no ORC reader and the task SQL has no Python table source, so this is
+    bounded (ORC_DRIVER_LIMIT bytes) rather than distributed."""
+    import pyarrow as pa
+    import pyarrow.orc as orc
+
+    from sparkless.plan.types import arrow_schema_of, spark_type_from_arrow
+
+    if partitioned:
+        raise unsupported("Reading partitioned ORC directories")
+    total = sum(os.path.getsize(f) for f in files)
+    if total > ORC_DRIVER_LIMIT:
+        raise unsupported(f"Reading more than {ORC_DRIVER_LIMIT} bytes of ORC (read on the driver)")
+    tables = [orc.ORCFile(f).read() for f in files]
+    if schema is not None:
+        target = arrow_schema_of(schema)
+        out = []
+        for t in tables:
+            cols = {c.lower(): i for i, c in enumerate(t.column_names)}
+            arrays = [
+                t.column(cols[f.name.lower()]).cast(target.field(i).type)
+                if f.name.lower() in cols else pa.nulls(t.num_rows, target.field(i).type)
+                for i, f in enumerate(schema.fields)
+            ]
+            out.append(pa.Table.from_arrays(arrays, schema=target))
+        table = pa.concat_tables(out) if out else target.empty_table()
+    elif tables:
+        table = pa.concat_tables(tables, promote_options="default")
+        schema = StructType([StructField(f.name, spark_type_from_arrow(f.type), True) for f in table.schema])
+    else:
+        raise AnalysisException(
+            "Unable to infer schema for ORC. It must be specified manually.", "UNABLE_TO_INFER_SCHEMA"
+        )
+    attrs = [ir.Attribute(f.name, f.dataType, True) for f in schema.fields]
+    return ir.LocalRelation(table.rename_columns([a.col for a in attrs]), attrs)
 
 
 def _every_column(reader: str, source_types: list) -> str:
