@@ -499,11 +499,20 @@ def _numbered(child: ir.Plan) -> tuple[ir.Plan, ir.Attribute]:
     return ir.Project(child, exprs), dup
 
 
-def _sampled(child: ir.Plan, seed: int, bounds: str) -> ir.Plan:
-    """Rows of ``child`` whose draw ``u`` satisfies ``bounds`` (SQL over ``{u}``)."""
-    numbered, dup = _numbered(child)
-    u = _uniform(child.output, seed, dup.col)
-    picked = ir.Filter(numbered, _duck(bounds.format(u=u)))
+def _orderable(dt: DataType) -> bool:
+    from pyspark.sql.types import MapType
+
+    return not isinstance(dt, MapType)
+
+
+def _drawn(conv: RelationConverter, child: ir.Plan, seed: int, keep) -> ir.Plan:  # noqa: ANN001
+    """Rows of ``child`` for which ``keep(draw)`` holds, ``draw`` being ``rand(seed)``:
+    Spark's XORShiftRandom(seed + partition) stream, one draw per row in scan order (what
+    both Spark's BernoulliCellSampler and sampleBy consume), so a DataFrame split into
+    Spark's partitions gets Spark's rows. A column first: the draw is per-row state."""
+    draw = exp.Anonymous(this="rand", expressions=[exp.cast(exp.Literal.number(seed), "BIGINT")])
+    drawn = conv.b.with_columns(child, ["__draw"], [draw])
+    picked = conv.b.filter(drawn, keep(exp.column("__draw", quoted=True)))
     return ir.Project(picked, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
 
 
@@ -524,29 +533,36 @@ def sample(conv: RelationConverter, r: pb.Sample) -> ir.Plan:
         cond = _duck(f"{_uniform([*child.output, dup], seed, copy.col)} < {fraction / m!r}")
         picked = ir.Filter(joined, cond)
         return ir.Project(picked, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
-    return _sampled(child, seed, f"{{u}} >= {lo!r} AND {{u}} < {hi!r}")
+    if hi - lo >= 1.0:  # Spark takes every row without drawing
+        return child
+    if r.deterministic_order:  # randomSplit: Spark sorts each partition before drawing
+        keys = [ir.SortKey(Analyzer._ref(a)) for a in child.output if _orderable(a.dtype)]
+        child = ir.Sort(child, keys, is_global=False) if keys else child
+    return _drawn(conv, child, seed, lambda u: exp.and_(
+        exp.GTE(this=u, expression=exp.Literal.number(repr(lo))),
+        exp.LT(this=u.copy(), expression=exp.Literal.number(repr(hi))),
+    ))
 
 
 def sample_by(conv: RelationConverter, r: pb.StatSampleBy) -> ir.Plan:
+    """Spark's sampleBy: ``filter(rand(seed) < fractions.getOrElse(key, 0.0))`` -- one
+    ``rand(seed)`` draw per row, so it picks Spark's rows where the partitions match."""
     import random
 
     child = conv.convert(r.input)
     seed = r.seed if r.HasField("seed") else random.randint(0, 2**62)
-    scope = conv.b.a.scope(child)
-    key = conv.b.a.resolve(to_sql(r.col), scope).expr.sql("duckdb")
-    whens = []
+    key = to_sql(r.col)
+    ifs = []
     for f in r.fractions:
         if not 0.0 <= f.fraction <= 1.0:
             raise IllegalArgumentException(
                 f"requirement failed: Fractions must be in [0, 1], but got {f.fraction}."
             )
-        stratum = conv.b.a.resolve(to_sql(epb.Expression(literal=f.stratum)), scope).expr.sql(
-            "duckdb"
-        )
-        whens.append(f"WHEN {key} = {stratum} THEN {f.fraction!r}")
-    if not whens:
-        return ir.Filter(child, _duck("false"))
-    return _sampled(child, seed, f"{{u}} < (CASE {' '.join(whens)} ELSE 0.0 END)")
+        stratum = to_sql(epb.Expression(literal=f.stratum))
+        ifs.append(exp.If(this=exp.EQ(this=key.copy(), expression=stratum),
+                          true=exp.Literal.number(repr(f.fraction))))
+    fraction = exp.Case(ifs=ifs, default=exp.Literal.number("0.0")) if ifs else exp.Literal.number("0.0")
+    return _drawn(conv, child, seed, lambda u: exp.LT(this=u, expression=fraction))
 
 
 HANDLERS = {

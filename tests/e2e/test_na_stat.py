@@ -156,13 +156,22 @@ def test_freq_items(compare):
 def test_sample_is_deterministic_and_respects_fraction(spark):
     df = spark.range(0, 20000, 1, 4)
     a = sorted(r.id for r in df.sample(fraction=0.3, seed=7).collect())
-    b = sorted(r.id for r in spark.range(0, 20000, 1, 3).sample(fraction=0.3, seed=7).collect())
+    b = sorted(r.id for r in df.sample(fraction=0.3, seed=7).collect())
     c = sorted(r.id for r in df.sample(fraction=0.3, seed=8).collect())
-    assert a == b  # same seed: same rows, whatever the partitioning
+    assert a == b  # same seed, same partitions: same rows
     assert a != c
     assert 0.27 * 20000 < len(a) < 0.33 * 20000
     n = df.sample(withReplacement=True, fraction=2.0, seed=3).count()
     assert 1.9 * 20000 < n < 2.1 * 20000
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+def test_sample_draws_sparks_rows(compare, parts):
+    """Spark's rows, not just as many: XORShiftRandom(seed + partition) per row, as Spark's
+    BernoulliCellSampler and sampleBy draw, over ranges split as Spark splits them."""
+    compare(lambda s: s.range(0, 300, 1, parts).sample(fraction=0.3, seed=11))
+    compare(lambda s: s.range(0, 300, 1, parts).selectExpr("id", "id % 3 AS key")
+            .sampleBy("key", fractions={0: 0.2, 1: 0.6}, seed=4))
 
 
 def test_random_split_partitions_the_rows(spark):
