@@ -64,7 +64,8 @@ def hll_union_agg(sketches: list[bytes] | None, allow: bool) -> bytes:
     union = ds.hll_union(lg)
     for s in items:
         _hll_check(lg, s.lg_config_k, allow, "hll_union_agg")
-        union.update(s)
+    for s in sorted(items, key=lambda s: s.lg_config_k):
+        union.update(s)  # smaller lgConfigK first: see hll_union
     return union.get_result(ds.HLL_8).serialize_updatable()
 
 
@@ -72,8 +73,10 @@ def hll_union(a: bytes, b: bytes, allow: bool) -> bytes:
     sa, sb = ds.hll_sketch.deserialize(bytes(a)), ds.hll_sketch.deserialize(bytes(b))
     _hll_check(sa.lg_config_k, sb.lg_config_k, allow, "hll_union")
     union = ds.hll_union(min(sa.lg_config_k, sb.lg_config_k))
-    union.update(sa)
-    union.update(sb)
+    # The C++ union, given the larger sketch first, keeps its HIP estimate (and loses the
+    # other's items from the estimate); Java's does not. Smaller first gives Java's bytes.
+    for sk in sorted((sa, sb), key=lambda s: s.lg_config_k):
+        union.update(sk)
     return union.get_result(ds.HLL_8).serialize_updatable()
 
 
@@ -349,6 +352,10 @@ def kll_quantile(sketch: bytes, rank: float, kind: str) -> Any:
     sk = _kll(sketch, kind)
     if sk.is_empty():
         return None
+    if rank == 0.0:  # Java's sorted view holds the min and max items at the two ends
+        return sk.get_min_value()
+    if rank == 1.0:
+        return sk.get_max_value()
     return sk.get_quantile(rank, True)
 
 

@@ -260,7 +260,9 @@ def _kll_quantile(c: Call) -> exp.Expression:
     kind = _kll_kind(c.name)
     if isinstance(c.type(1), ArrayType):
         ranks = exp.cast(c.arg(1), "DOUBLE[]")
-        return call(c, f"kll_quantiles_{kind}", _binary(c, 0), ranks)
+        out = call(c, f"kll_quantiles_{kind}", _binary(c, 0), ranks)
+        out.meta["contains_null"] = False
+        return out
     return call(c, f"kll_quantile_{kind}", _binary(c, 0), exp.cast(c.arg(1), "DOUBLE"))
 
 
@@ -270,7 +272,9 @@ def _kll_rank(c: Call) -> exp.Expression:
     kind = _kll_kind(c.name)
     ty = _KLL_KINDS[kind]
     if isinstance(c.type(1), ArrayType):
-        return call(c, f"kll_ranks_{kind}", _binary(c, 0), exp.cast(c.arg(1), f"{ty}[]"))
+        out = call(c, f"kll_ranks_{kind}", _binary(c, 0), exp.cast(c.arg(1), f"{ty}[]"))
+        out.meta["contains_null"] = False
+        return out
     return call(c, f"kll_rank_{kind}", _binary(c, 0), exp.cast(c.arg(1), ty))
 
 
@@ -362,7 +366,9 @@ def _percentile_approx(c: Call) -> exp.Expression:
             "DATATYPE_MISMATCH.VALUE_OUT_OF_RANGE",
             sql_state="42K09",
         )
-    return template("quantile_disc({x}, {p})", nullable=True, x=c.arg(0), p=c.arg(1))
+    out = template("quantile_disc({x}, {p})", nullable=True, x=c.arg(0), p=c.arg(1))
+    out.meta["contains_null"] = False  # an array of percentiles has no null element
+    return out
 
 
 @register_aggregate("collect_union")
@@ -375,4 +381,5 @@ def _collect_union(c: Call) -> exp.Expression:
         nullable=False,
         x=c.arg(0),
     )
+    out.meta["contains_null"] = False
     return out

@@ -27,15 +27,18 @@ from sqlglot import exp
 
 from executors import builtin_sketches, builtins
 from sparkless.errors import AnalysisException
-from sparkless.plan.catalog import Call
+from sparkless.plan.catalog import Call, nullable_any
 
 
-def call(c: Call, short: str, *args: exp.Expression, nullable: bool = True) -> exp.Expression:
-    """``sparkless_<short>(args)``: a Python built-in of ``executors/builtin_sketches.py``."""
+def call(
+    c: Call, short: str, *args: exp.Expression, nullable: bool | None = None
+) -> exp.Expression:
+    """``sparkless_<short>(args)``: a Python built-in of ``executors/builtin_sketches.py``;
+    null only where an argument may be (Spark's scalar sketch functions), unless told."""
     if short not in builtin_sketches.NAMES:
         raise KeyError(short)
     out = exp.Anonymous(this=builtins.PREFIX + short, expressions=list(args))
-    out.meta["nullable"] = nullable
+    out.meta["nullable"] = nullable_any(*args) if nullable is None else nullable
     return out
 
 
