@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import duckdb
@@ -41,6 +41,7 @@ from storage.units import parse_size
 THREADS_CONF = "spark.sparkless.task.threads"
 DEFAULT_THREADS = 1
 RESULT_BATCH_ROWS = 64 * 1024
+SHUFFLE_BATCH_ROWS = 1 << 20  # grouped at a time by the shuffle writer (~100 MB of gensort)
 PID_COLUMN = "__sparkless_pid"
 
 _lock = threading.Lock()  # one task at a time per process, as in a Lambda sandbox
@@ -153,23 +154,26 @@ def write_shuffle(
     n = int(out["num_partitions"])
     partitioning = out.get("partitioning") or {"kind": "single"}
     started = time.perf_counter()
-    if partitioning.get("kind") == "single" or n == 1:
-        table, pids = con.sql(sql).to_arrow_table(), None
+    pids: str | None = None
+    if partitioning.get("kind") == "precomputed":  # the fragment's own id column, not stored
+        query, pids = sql, str(partitioning["column"])
+    elif partitioning.get("kind") == "single" or n == 1:
+        query = sql
     else:
         pid_sql = partition_id_sql(partitioning, n)
         query = f"SELECT *, {pid_sql} AS {PID_COLUMN} FROM ({sql}) AS __sparkless_fragment"
-        with_pids = con.sql(query).to_arrow_table()
-        pids = with_pids.column(PID_COLUMN)
-        table = with_pids.drop_columns([PID_COLUMN])
-    query_seconds = time.perf_counter() - started
+        pids = PID_COLUMN
+    # streamed: the writer groups a batch at a time and never holds the whole result
+    reader = TimedReader(con.sql(query), SHUFFLE_BATCH_ROWS)
     status = write_map_output(
         store,
         attempt_prefix(event) + "/shuffle.data",
-        table,
+        reader.reader(),
         pids,
         n,
         io_codec(event.get("conf") or {}, store),
     )
+    query_seconds = reader.seconds
     return {
         "key": status.key,
         "partition_lengths": status.partition_lengths,
@@ -177,12 +181,42 @@ def write_shuffle(
         "partition_rows": status.partition_rows,
         "rows": status.rows,
         "bytes": status.bytes,
-        # DuckDB running the fragment (to Arrow) vs grouping, encoding and storing it
+        # DuckDB producing the fragment's batches vs grouping, encoding and storing them
         "timing": {
             "query_seconds": query_seconds,
             "shuffle_write_seconds": time.perf_counter() - started - query_seconds,
         },
     }
+
+
+class TimedReader:
+    """A record-batch reader that adds up the time spent waiting for its batches (DuckDB
+    running the fragment), apart from what the consumer does with them.
+
+    An error DuckDB hits after the first batch crosses the Arrow stream as a bare
+    ``OSError`` with DuckDB's message; it is raised again as ``duckdb.Error`` (same
+    message), so the Spark error mapping and the Python-UDF failure path still see it."""
+
+    def __init__(self, relation: duckdb.DuckDBPyRelation, batch_rows: int) -> None:
+        t = time.perf_counter()  # a blocking fragment (sort, sample) runs here
+        self._reader = relation.to_arrow_reader(batch_rows)
+        self.seconds = time.perf_counter() - t
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            t = time.perf_counter()
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                self.seconds += time.perf_counter() - t
+                return
+            except (OSError, pa.ArrowException) as e:
+                raise duckdb.Error(str(e)) from e
+            self.seconds += time.perf_counter() - t
+            yield batch
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self._reader.schema, self._batches())
 
 
 def write_result(

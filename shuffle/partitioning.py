@@ -46,7 +46,8 @@ def partition_id_sql(partitioning: Mapping[str, Any], num_partitions: int) -> st
         args = ", ".join(quote_ident(k) for k in keys)
         return f"CAST(hash({args}) % {n} AS INTEGER)"
     if kind == "precomputed":
-        # The fragment computed the id itself (range partitioning against sampled bounds).
+        # The fragment computed the id itself (range partitioning against sampled bounds);
+        # a task hands that column to the writer as the ids, which does not store it.
         column = partitioning.get("column")
         if not isinstance(column, str) or not column:
             raise ValueError(f"precomputed partitioning needs a 'column', got {column!r}")

@@ -363,9 +363,8 @@ class PhysicalPlanner:
                 g.frag.inputs.append(bounds_input)
                 map_parts.append(g)
         sid = next(self._shuffle_ids)
-        schema = pa.schema(
-            [pa.field(a.col, arrow_type_of(a.dtype)) for a in p.output] + [pa.field("__k0", pa.int64())]
-        )
+        # the writer takes the ids from __k0 and does not store the column
+        schema = pa.schema([pa.field(a.col, arrow_type_of(a.dtype)) for a in p.output])
         self.shuffles[sid] = ShuffleDep(
             sid,
             map_parts,
