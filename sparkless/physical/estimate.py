@@ -5,6 +5,7 @@ one-column-of-five projection a fifth of its child, products for joins."""
 from __future__ import annotations
 
 import os
+import weakref
 
 from pyspark.sql import types as T
 
@@ -47,8 +48,26 @@ def _scaled(size: int | None, child: ir.Plan, p: ir.Plan) -> int | None:
     return size * row_width(p.output) // row_width(child.output)
 
 
+_SAME_COLUMNS = (ir.Filter, ir.Sort, ir.Alias, ir.Tagged, ir.Distinct, ir.Repartition, ir.Offset)
+_MEMO: weakref.WeakKeyDictionary[ir.Plan, int | None] = weakref.WeakKeyDictionary()
+
+
 def estimate_size(p: ir.Plan) -> int | None:
-    """Bytes the plan's output is expected to take; None when there is no basis."""
+    """Bytes the plan's output is expected to take; None when there is no basis.
+
+    Memoised per node (plans are immutable once built): the planner asks about every
+    join's sides and the join reordering about every candidate, which would otherwise
+    walk the same subtrees again and again."""
+    try:
+        return _MEMO[p]
+    except KeyError:
+        size = _MEMO[p] = _estimate(p)
+        return size
+
+
+def _estimate(p: ir.Plan) -> int | None:
+    if isinstance(p, _SAME_COLUMNS):
+        return estimate_size(p.child)
     if isinstance(p, ir.FileScan):
         total = 0
         for f in p.files:

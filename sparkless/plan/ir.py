@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -241,7 +242,7 @@ class Join(Plan):
     def __post_init__(self) -> None:
         self.children = (self.left, self.right)
 
-    @property
+    @cached_property  # plans never change once built; the planner asks often
     def output(self) -> list[Attribute]:
         if self.how in ("left_semi", "left_anti"):
             return self.left.output
@@ -333,7 +334,7 @@ class Alias(Unary):
 
     alias: str
 
-    @property
+    @cached_property  # plans never change once built; the planner asks often
     def output(self) -> list[Attribute]:
         return [replace(a, qualifier=self.alias.lower()) for a in self.child.output]
 
@@ -347,7 +348,7 @@ class Tagged(Unary):
 
     plan_id: int
 
-    @property
+    @cached_property  # plans never change once built; the planner asks often
     def output(self) -> list[Attribute]:
         return [replace(a, plan_ids=a.plan_ids | {self.plan_id}) for a in self.child.output]
 
