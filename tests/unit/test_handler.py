@@ -336,3 +336,44 @@ def test_empty_broadcasts_with_different_columns_do_not_share_a_cache_entry(stor
         sql = f"SELECT {', '.join(columns)} FROM bcast"
         output = ok(handler(event(store_uri, sql, [spec], {"kind": "result"}, 0)))
         assert ipc_to_table(open_store(store_uri).get(output["key"])).column_names == columns
+
+
+def test_precomputed_partition_ids_are_used_and_not_stored(store_uri):
+    """Range partitioning: the fragment computes the id column itself (``__k0``)."""
+    inp = put_block(store_uri, "j-test/in/0", ROWS)
+    output = {
+        "kind": "shuffle",
+        "shuffle_id": 0,
+        "map_id": 0,
+        "num_partitions": 3,
+        "partitioning": {"kind": "precomputed", "column": "__k0"},
+    }
+    sql = "SELECT id, grp, v, (id // 40)::BIGINT AS __k0 FROM input_0"
+    out = ok(handler(event(store_uri, sql, [inp], output)))
+    assert out["partition_rows"] == [40, 40, 20]
+    store = open_store(store_uri)
+    for r, (lo, hi) in enumerate([(0, 40), (40, 80), (80, 100)]):
+        block = {"key": out["key"], "offset": out["partition_offsets"][r], "length": out["partition_lengths"][r]}
+        part = read_blocks(store, [block], ROWS.schema)
+        assert part.column_names == ["id", "grp", "v"]
+        assert part.column("id").to_pylist() == list(range(lo, hi))
+
+
+def test_error_after_the_first_batch_keeps_its_spark_class(store_uri):
+    """Shuffle output is streamed from DuckDB; a failure past the first batch still maps."""
+    sql = (
+        "SELECT i, CAST(CASE WHEN i > 1500000 THEN 'x' ELSE '1' END AS INTEGER) AS n "
+        "FROM range(2000000) t(i)"
+    )
+    output = {
+        "kind": "shuffle",
+        "shuffle_id": 0,
+        "map_id": 0,
+        "num_partitions": 2,
+        "partitioning": {"kind": "hash", "keys": ["i"]},
+    }
+    err = handler(event(store_uri, sql, [], output))["error"]
+    assert (err["error_class"], err["exception"]) == (
+        "CAST_INVALID_INPUT",
+        "org.apache.spark.SparkNumberFormatException",
+    )

@@ -355,3 +355,29 @@ def test_identifiers_are_quoted() -> None:
 def test_bad_partitioning_specs(spec: dict, n: int) -> None:
     with pytest.raises(ValueError):
         partition_id_sql(spec, n)
+
+
+@pytest.mark.parametrize("codec", [None, "lz4"])
+def test_streamed_batches_with_an_id_column(store: LocalDirStore, codec: str | None) -> None:
+    """A record-batch reader grouped a few rows at a time: every partition is one IPC
+    stream of several batches, the id column is not stored, and both the file store
+    (chunks written as they are) and a network store (one assembled object) read back."""
+    con = duckdb.connect()
+    res = con.sql(
+        "SELECT i AS k, repeat('x', (i % 5)::INT) AS s, (hash(i) % 7)::INT AS pid "
+        "FROM range(5000) t(i)"
+    )
+    want = res.to_arrow_table()
+    mem = DictStore()
+    for target in (store, mem):
+        reader = res.to_arrow_reader(1000)
+        out = write_map_output(target, "streamed", reader, "pid", 7, codec, batch_rows=700)
+        assert out.rows == 5000
+        assert read_index(target, "streamed")[:-1] == out.partition_offsets
+        data_schema = want.drop_columns(["pid"]).schema
+        for r in range(7):
+            got = read_blocks(target, [out.block(r)], data_schema)
+            assert got.column_names == ["k", "s"]
+            expect = want.filter(pc.equal(want["pid"], r)).drop_columns(["pid"])
+            assert got.equals(expect)  # map-side order kept within each partition
+            assert out.partition_rows[r] == expect.num_rows
