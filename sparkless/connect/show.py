@@ -36,6 +36,8 @@ from pyspark.sql.types import (
     TimestampNTZType,
     TimestampType,
     TimeType,
+    VariantType,
+    VariantVal,
     YearMonthIntervalType,
 )
 
@@ -273,6 +275,12 @@ def format_value(value: Any, dtype: DataType, time_zone: str = "UTC") -> str:
         return "{" + inner + "}"
     if isinstance(dtype, NullType):
         return "NULL"
+    if isinstance(dtype, VariantType):  # the variant's JSON text, as Spark casts it
+        if isinstance(value, dict):
+            value = VariantVal(bytes(value["value"]), bytes(value["metadata"]))
+        elif isinstance(value, tuple):  # Spark's field order: value, metadata
+            value = VariantVal(bytes(value[0]), bytes(value[1]))
+        return value.toJson(time_zone)
     return str(value)
 
 

@@ -182,4 +182,5 @@ def _load() -> None:
             functions_math,
             functions_sketch,
             functions_string,
+            functions_variant,
         )
