@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from sparkless.plan import ir
+from sparkless.plan import ir, python_builtins
 
 # Aggregates that arrive as exp.Anonymous after translation (see plan/functions.py).
 _ANON_AGGS = {"first", "any_value", "list", "stddev_samp", "var_samp"}
@@ -26,7 +26,7 @@ class TwoPhase:
 
 
 def _is_agg(node: exp.Expression) -> bool:
-    if isinstance(node, exp.AggFunc):
+    if isinstance(node, exp.AggFunc) or python_builtins.is_mergeable(node):
         return True
     if isinstance(node, exp.Anonymous) and str(node.this).lower() in _ANON_AGGS:
         return True
@@ -76,6 +76,8 @@ def split(agg: ir.Aggregate) -> TwoPhase | None:
                 this=exp.Sum(this=total),
                 expression=exp.Nullif(this=exp.Sum(this=count), expression=exp.Literal.number(0)),
             )
+        if python_builtins.is_mergeable(node):  # a sketch: the final phase merges sketches
+            return python_builtins.final_of(node, new_partial(node))
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in ("first", "any_value"):
             col = new_partial(node)
             return exp.Anonymous(this=str(node.this), expressions=[col])

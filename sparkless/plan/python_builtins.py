@@ -101,3 +101,46 @@ def hash_kind(t: DataType, x: exp.Expression) -> tuple[str, exp.Expression] | No
     if isinstance(t, BinaryType):
         return "bin", x
     return None
+
+
+# --------------------------------------------------------------------------- two phases
+
+# A sketch aggregate's final phase over the partial sketches of the map tasks, as Spark's
+# merge: (final built-in, the partial's arguments it keeps, by position; None: literal false).
+# Not here (one phase): the intersections, whose partial of an empty partition would empty
+# the result, and histogram_numeric, whose merge is an algorithm of its own.
+_MERGES: dict[str, tuple[str, list[int | None]]] = {
+    **{f"hll_agg_{k}": ("hll_union_agg", [None]) for k in ("i64", "str", "bin")},
+    "hll_union_agg": ("hll_union_agg", [1]),
+    **{f"theta_agg_{k}": ("theta_union_agg", [1]) for k in ("i64", "f64", "str", "bin")},
+    "theta_union_agg": ("theta_union_agg", [1]),
+    **{f"tuple_agg_{s}_{k}": (f"tuple_union_agg_{s}", [2, 3])
+       for s in ("d", "i") for k in ("i64", "f64", "str", "bin")},
+    **{f"tuple_union_agg_{s}": (f"tuple_union_agg_{s}", [1, 2]) for s in ("d", "i")},
+    **{f"kll_agg_{k}": (f"kll_merge_agg_{k}", [1]) for k in ("bigint", "float", "double")},
+    **{f"kll_merge_agg_{k}": (f"kll_merge_agg_{k}", [1]) for k in ("bigint", "float", "double")},
+    "bitmap_construct": ("bitmap_or", []),
+    "bitmap_or": ("bitmap_or", []),
+    "bitmap_and": ("bitmap_and", []),
+}
+
+
+def _short(node: exp.Expression) -> str | None:
+    if not isinstance(node, exp.Anonymous):
+        return None
+    name = str(node.this).lower()
+    return name[len(builtins.PREFIX):] if name.startswith(builtins.PREFIX) else None
+
+
+def is_mergeable(node: exp.Expression) -> bool:
+    """A sketch aggregate the two-phase planner can split (physical/aggregation.py)."""
+    return _short(node) in _MERGES
+
+
+def final_of(node: exp.Expression, partial: exp.Expression) -> exp.Expression:
+    """The final phase of ``node`` over the column of its partial sketches."""
+    final, keep = _MERGES[_short(node) or ""]
+    args = [exp.false() if i is None else node.expressions[i].copy() for i in keep]
+    out = exp.Anonymous(this=builtins.PREFIX + final, expressions=[agg_list(partial), *args])
+    out.meta["nullable"] = False
+    return out

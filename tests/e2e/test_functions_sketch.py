@@ -230,3 +230,15 @@ def test_hll_lg_k_out_of_range(spark, oracle):
             session.createDataFrame([1, 2], "INT").agg(F.hll_sketch_agg("value", 30)).collect()
         conditions.append(info.value.getCondition())
     assert conditions == ["HLL_INVALID_LG_K", "HLL_INVALID_LG_K"]
+
+
+def test_sketches_merged_across_partitions(compare):
+    """Several map tasks: partial sketches per task, merged (not re-sketched) after the
+    exchange, as Spark's final phase merges its partial buffers."""
+    compare(lambda s: s.range(0, 100000, 1, 4).groupBy((F.col("id") % 3).alias("k")).agg(
+        F.hll_sketch_estimate(F.hll_sketch_agg("id")),
+        F.theta_sketch_estimate(F.theta_sketch_agg("id")),
+        F.tuple_sketch_estimate_double(F.tuple_sketch_agg_double("id", F.lit(1.0))),
+        F.tuple_sketch_summary_double(F.tuple_sketch_agg_double("id", F.lit(1.0))),
+        F.kll_sketch_get_n_bigint(F.kll_sketch_agg_bigint("id")),
+        F.bitmap_count(F.bitmap_construct_agg(F.bitmap_bit_position("id")))))
