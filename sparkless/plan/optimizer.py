@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from pyspark.sql import types as T
 from sqlglot import exp
 
 from sparkless.plan import ir
@@ -348,7 +349,7 @@ def rewrite_distinct_aggregates(p: ir.Plan) -> ir.Plan:
         return p
     arg = _single_distinct_argument(p)
     if arg is None:
-        return p
+        return _rewrite_mixed_distinct(p) or p
     by_col = {a.col: a for a in p.child.output}
     columns = [*p.keys, arg]
     if not all(isinstance(c, exp.Column) and c.name in by_col for c in columns):
@@ -386,3 +387,108 @@ def _single_distinct_argument(p: ir.Aggregate) -> exp.Expression | None:
     if len(distinct) != 1 or not plain <= set(distinct):
         return None
     return next(iter(distinct.values()))
+
+
+_MERGE_AS_SUM = (exp.Count, exp.Sum)
+
+
+def _rewrite_mixed_distinct(p: ir.Aggregate) -> ir.Plan | None:
+    """Aggregates over one DISTINCT argument ``x`` next to ordinary ones (TPC-DS q16:
+    ``count(DISTINCT order), sum(cost)``) as two aggregations, so no task gets every row:
+    the first groups by (keys, x) and computes the ordinary aggregates' partial values
+    per group; the second groups by the keys, aggregates ``x`` without DISTINCT and
+    merges the partials (counts and sums summed, min of mins, sums over counts for avg).
+    Spark reaches the same with an Expand (RewriteDistinctAggregates); with one distinct
+    argument this is that plan without the row duplication. Ordinary aggregates must be
+    count/sum/min/max/avg of a column (their partial types are then known), else None."""
+    by_col = {a.col: a for a in p.child.output}
+    x: exp.Expression | None = None
+    for n in p.aggs:
+        if any(isinstance(node, (exp.Anonymous, exp.Filter)) for node in n.expr.walk()):
+            return None
+        for node in n.expr.find_all(exp.AggFunc):
+            if isinstance(node.this, exp.Distinct):
+                args = node.this.expressions
+                if len(args) != 1 or (x is not None and args[0].sql("duckdb") != x.sql("duckdb")):
+                    return None
+                x = args[0]
+            elif not isinstance(node, (*_MERGE_AS_SUM, exp.Min, exp.Max, exp.Avg)):
+                return None
+            elif _arg_type(node.this, by_col) is None and not (
+                isinstance(node, exp.Count) and isinstance(node.this, exp.Star)
+            ):
+                return None
+    columns = [*p.keys, x] if x is not None else []
+    if not columns or not all(isinstance(c, exp.Column) and c.name in by_col for c in columns):
+        return None
+    grouped = list({by_col[c.name].id: by_col[c.name] for c in columns}.values())
+    first = [ir.NamedExpr(exp.column(a.col), a) for a in grouped]
+
+    def partial(expr: exp.Expression, dtype: T.DataType) -> exp.Column:
+        attr = ir.Attribute(f"__partial{len(first)}", dtype)
+        first.append(ir.NamedExpr(expr, attr))
+        return exp.column(attr.col)
+
+    def merged(node: exp.AggFunc) -> exp.Expression | None:
+        if isinstance(node.this, exp.Distinct):
+            return type(node)(this=node.this.expressions[0].copy())
+        if isinstance(node, exp.Count):
+            col = partial(node.copy(), T.LongType())
+            return exp.Coalesce(this=exp.Sum(this=col), expressions=[exp.Literal.number(0)])
+        arg_type = _arg_type(node.this, by_col)
+        assert arg_type is not None
+        if isinstance(node, (exp.Min, exp.Max)):
+            return type(node)(this=partial(node.copy(), arg_type))
+        sum_type = _sum_type(arg_type)
+        if sum_type is None:
+            return None
+        total = exp.Sum(this=partial(exp.Sum(this=node.this.copy()), sum_type))
+        if isinstance(node, exp.Sum):
+            return total
+        count = exp.Sum(this=partial(exp.Count(this=node.this.copy()), T.LongType()))
+        return exp.Div(this=total, expression=exp.Nullif(this=count, expression=exp.Literal.number(0)))
+
+    second = []
+    for n in p.aggs:
+        e = n.expr.copy()
+        for node in list(e.find_all(exp.AggFunc)):
+            replacement = merged(node)
+            if replacement is None:
+                return None
+            if node is e:
+                e = replacement
+            else:
+                node.replace(replacement)
+        second.append(ir.NamedExpr(e, n.attr))
+    inner = ir.Aggregate(p.child, [c.copy() for c in columns], first)
+    return ir.Aggregate(inner, [k.copy() for k in p.keys], second)
+
+
+def _arg_type(arg: exp.Expression, by_col: dict[str, ir.Attribute]) -> T.DataType | None:
+    """The Spark type of an aggregate's argument when it is a column, or a column cast
+    to a number (how the analyzer writes Spark's decimal avg); None otherwise."""
+    if isinstance(arg, exp.Column):
+        attr = by_col.get(arg.name)
+        return attr.dtype if attr is not None else None
+    if isinstance(arg, exp.Cast) and isinstance(arg.this, exp.Column) and arg.this.name in by_col:
+        to = arg.to
+        if to.this == exp.DataType.Type.DECIMAL:
+            precision, scale = (int(e.this.this) for e in to.expressions)
+            return T.DecimalType(precision, scale)
+        return {
+            exp.DataType.Type.DOUBLE: T.DoubleType(),
+            exp.DataType.Type.BIGINT: T.LongType(),
+            exp.DataType.Type.INT: T.IntegerType(),
+        }.get(to.this)
+    return None
+
+
+def _sum_type(t: T.DataType) -> T.DataType | None:
+    """The type DuckDB's SUM gives a column of Spark type ``t``."""
+    if isinstance(t, (T.ByteType, T.ShortType, T.IntegerType, T.LongType)):
+        return T.LongType()  # (DuckDB: HUGEINT for BIGINT sums; read back as a number)
+    if isinstance(t, T.DecimalType):
+        return T.DecimalType(38, t.scale)
+    if isinstance(t, (T.FloatType, T.DoubleType)):
+        return T.DoubleType()
+    return None

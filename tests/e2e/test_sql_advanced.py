@@ -126,6 +126,18 @@ QUERIES = {
     "count_distinct_global": "SELECT count(DISTINCT pid), max(pid), sum(DISTINCT pid) FROM sq_orders",
     "count_distinct_keyed": "SELECT dept, count(DISTINCT active) AS n FROM sq_people GROUP BY dept",
     "count_distinct_mixed": "SELECT count(DISTINCT pid), sum(amount) FROM sq_orders",
+    # one DISTINCT argument next to ordinary aggregates: grouped by (keys, x) first
+    "count_distinct_mixed_keyed": (
+        "SELECT dept, count(DISTINCT age), sum(salary), avg(salary), count(*), count(age), "
+        "min(id), max(age) FROM sq_people GROUP BY dept"
+    ),
+    "count_distinct_mixed_decimal": (
+        "SELECT count(DISTINCT pid), avg(a), sum(a), avg(pid) FROM "
+        "(SELECT pid, CAST(amount AS DECIMAL(10, 2)) AS a FROM sq_orders)"
+    ),
+    "count_distinct_mixed_empty": (
+        "SELECT count(DISTINCT pid), count(*), sum(amount), avg(amount) FROM sq_orders WHERE oid < 0"
+    ),
 }
 
 ORDERED = {
