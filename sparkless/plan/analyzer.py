@@ -128,7 +128,11 @@ class Analyzer:
         self._expand_star_args(e, scope)
         name = spark_name(e)
         if isinstance(e, (exp.Cast, exp.TryCast)) and "spark_type" in e.meta:
-            name = spark_name(e.this)  # Spark: Column.cast keeps the name of what it casts
+            inner = e.this  # Spark: Column.cast of a column (or of its casts) keeps its name
+            while isinstance(inner, (exp.Cast, exp.TryCast)) and "spark_type" in inner.meta:
+                inner = inner.this
+            if isinstance(inner, exp.Column):
+                name = spark_name(inner)
         if isinstance(e, exp.Alias):
             inner = self.resolve(e.this, scope)
             return Resolved(inner.expr, e.alias, inner.nullable)

@@ -119,6 +119,13 @@ def _cast(e: exp.Expression, analyzer: Analyzer, scope: Scope) -> exp.Expression
     source = analyzer.type_of(e.this, scope)
     target = exp.DataType.build(e.to.sql("duckdb"), dialect="duckdb")
     value = e.this
+    from sparkless.plan.functions_datetime import datetime_cast
+
+    special = datetime_cast(value, source, target, safe or not analyzer.conf.ansi)
+    if special is not None:  # timestamps to strings and numbers, numbers to timestamps
+        if safe or not analyzer.conf.ansi:
+            special.meta["nullable"] = True
+        return special
     if isinstance(source, (DoubleType, FloatType, DecimalType)) and target.this in (
         exp.DataType.Type.TINYINT,
         exp.DataType.Type.SMALLINT,

@@ -397,7 +397,8 @@ def _make_local(c: Call) -> tuple[exp.Expression, exp.Expression | None]:
 def _maybe_try(c: Call, e: exp.Expression) -> exp.Expression:
     """Invalid fields: NULL for try_ (and without ANSI), else DuckDB's error."""
     if _safe(c):
-        e = template("try({e})", nullable=True, e=e)
+        e = template("try({e})", e=e)
+    e.meta["nullable"] = True  # Spark: make_timestamp's result may be NULL even under ANSI
     return e
 
 
@@ -649,3 +650,35 @@ def _monotonically_increasing_id(c: Call) -> exp.Expression:
         w.meta["per_task"] = True
     out.meta["nondeterministic"] = True
     return out
+
+
+# ---- casts ---------------------------------------------------------------------------------
+
+_INTEGRAL_SQL = ("TINYINT", "SMALLINT", "INT", "BIGINT")
+
+
+def datetime_cast(value: exp.Expression, source: object, target: exp.DataType,
+                  safe: bool) -> exp.Expression | None:
+    """Spark's casts from and to timestamps where DuckDB's differ or are missing, else None:
+    to string without a zone suffix and with the fraction's trailing zeros cut; to and from
+    numbers as seconds since the epoch (integers floored)."""
+    to = target.this
+    cast = "TRY_CAST" if safe else "CAST"
+    if isinstance(source, (TimestampType, TimestampNTZType)):
+        if to in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT):
+            return template(
+                "strftime({t}, '%Y-%m-%d %H:%M:%S') || CASE WHEN strftime({t}, '%f') = '000000' "
+                "THEN '' ELSE '.' || rtrim(strftime({t}, '%f'), '0') END",
+                t=value,
+            )
+        if isinstance(source, TimestampType) and target.sql("duckdb") in _INTEGRAL_SQL:
+            return template(
+                f"{cast}(floor(epoch_us({{t}}) / 1000000) AS {target.sql('duckdb')})", t=value
+            )
+        if isinstance(source, TimestampType) and to in (exp.DataType.Type.DOUBLE,
+                                                        exp.DataType.Type.FLOAT):
+            return template(f"CAST(epoch_us({{t}}) / 1000000 AS {target.sql('duckdb')})", t=value)
+    numeric = (ByteType, ShortType, IntegerType, LongType, FloatType, DoubleType, DecimalType)
+    if isinstance(source, numeric) and to == exp.DataType.Type.TIMESTAMPTZ:
+        return template("to_timestamp(CAST({x} AS DOUBLE))", x=value)
+    return None
