@@ -128,3 +128,66 @@ class JavaRandom:
 
     def next_double(self) -> float:
         return ((self.next_bits(26) << 27) + self.next_bits(27)) * _DOUBLE_UNIT
+
+
+class Well19937c:
+    """Commons Math 3's ``Well19937c`` (Panneton, L'Ecuyer, Matsumoto), the generator of
+    the ``PoissonDistribution`` Spark's PoissonSampler draws from (sample with replacement)."""
+
+    _R, _M1, _M2, _M3 = 624, 70, 179, 449
+
+    def __init__(self, seed: int) -> None:
+        r = self._R
+        seed &= _M64
+        v = [0] * r
+        v[0], v[1] = _signed32(seed >> 32), _signed32(seed)
+        for i in range(2, r):  # AbstractWell.setSeed(int[]): l is the (signed) int widened
+            lv = v[i - 2]
+            v[i] = _signed32(1812433253 * (lv ^ (lv >> 30)) + i)
+        self.v = [x & _M32 for x in v]
+        self.index = 0
+
+    def next_bits(self, bits: int) -> int:
+        r, v, i = self._R, self.v, self.index
+        rm1, rm2 = (i + r - 1) % r, (i + r - 2) % r
+        v0, vm1 = v[i], v[(i + self._M1) % r]
+        vm2, vm3 = v[(i + self._M2) % r], v[(i + self._M3) % r]
+        z0 = (0x80000000 & v[rm1]) ^ (0x7FFFFFFF & v[rm2])
+        z1 = (v0 ^ (v0 << 25)) ^ (vm1 ^ (vm1 >> 27))
+        z2 = (vm2 >> 9) ^ (vm3 ^ (vm3 >> 1))
+        z3 = (z1 ^ z2) & _M32
+        z4 = (z0 ^ (z1 ^ (z1 << 9)) ^ (z2 ^ (z2 << 21)) ^ (z3 ^ (z3 >> 21))) & _M32
+        v[i] = z3
+        v[rm1] = z4
+        v[rm2] &= 0x80000000
+        self.index = rm1
+        z4 ^= (z4 << 7) & 0xE46E1700
+        z4 ^= (z4 << 15) & 0x9B868000
+        return (z4 & _M32) >> (32 - bits)
+
+    def next_double(self) -> float:
+        high = self.next_bits(26) << 26
+        return (high | self.next_bits(26)) * 2.0**-52
+
+
+class PoissonSampler:
+    """Spark's ``PoissonSampler(fraction, useGapSamplingIfPossible = false)`` after
+    ``setSeed(seed)``: ``sample()`` is Commons Math's ``PoissonDistribution.sample()``, whose
+    algorithm for a mean below 40 multiplies uniform draws until they fall below e^-mean."""
+
+    def __init__(self, mean: float, seed: int) -> None:
+        if not 0.0 < mean < 40.0:
+            raise ValueError("PoissonSampler: the mean must be in (0, 40)")
+        self.mean = mean
+        self.limit = math.exp(-mean)
+        self.rng = Well19937c(seed)
+
+    def sample(self) -> int:
+        n, r = 0, 1.0
+        while n < 1000 * self.mean:
+            r *= self.rng.next_double()
+            if r >= self.limit:
+                n += 1
+            else:
+                return n
+        return n

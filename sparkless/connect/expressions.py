@@ -253,7 +253,8 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
     if lname == "distributed_sequence_id" and len(args) <= 1:  # (pandas passes a cache flag)
         # zipWithIndex / pandas-on-Spark's default index: 0, 1, ... in partition order, as a
         # window over one partition (rows keep their order: Spark's sequence follows it).
-        out = exp.Sub(this=exp.Window(this=exp.RowNumber(), over="OVER"), expression=exp.Literal.number(1))
+        seq = exp.Sub(this=exp.Window(this=exp.RowNumber(), over="OVER"), expression=exp.Literal.number(1))
+        out = exp.Cast(this=seq, to=exp.DataType.build("BIGINT"))
         out.meta["pretty"] = "distributed_sequence_id()"
         out.meta["nullable"] = False
         return out

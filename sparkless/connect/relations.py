@@ -55,6 +55,7 @@ def regex_columns(child: ir.Plan, r, case_sensitive: bool) -> list[exp.Expressio
 
     text = r.col_name
     attrs = [a for a in child.output if not r.HasField("plan_id") or r.plan_id in a.plan_ids]
+    attrs = attrs or child.output  # another DataFrame's colRegex: by name, as a column would
     m = re.fullmatch(r"(?:`((?:[^`]|``)+)`\.)?`((?:[^`]|``)+)`", text)
     if m is None:  # not quoted: a column name
         from sparkless.connect.expressions import _qualified
@@ -181,7 +182,7 @@ class RelationConverter:
     def _with_watermark(self, r: pb.WithWatermark) -> ir.Plan:
         from sparkless.connect.streaming import with_watermark
 
-        return with_watermark(self.convert(r.input), r.event_time)
+        return with_watermark(self.convert(r.input), r.event_time, r.delay_threshold)
 
     def _with_relations(self, r: pb.WithRelations) -> ir.Plan:
         for ref in r.references:  # the relations subquery expressions of the root name
@@ -260,7 +261,27 @@ class RelationConverter:
         return self.b.to_df(self.convert(r.input), list(r.column_names))
 
     def _drop(self, r: pb.Drop) -> ir.Plan:
-        return self.b.drop(self.convert(r.input), list(r.column_names), [to_sql(c) for c in r.columns])
+        child = self.convert(r.input)
+        columns = [c for c in (to_sql(c) for c in r.columns) if self._droppable(child, c)]
+        return self.b.drop(child, list(r.column_names), columns)
+
+    def _droppable(self, child: ir.Plan, c: exp.Expression) -> bool:
+        """Spark's drop(col): a reference that names no top-level column (``col("a.b.c")``
+        when ``a.b.c`` is one column's name, a struct field, an unknown name) drops nothing;
+        an ambiguous one still fails."""
+        from sparkless.plan.analyzer import column_parts
+
+        if not isinstance(c, exp.Column) or isinstance(c.this, exp.Star):
+            return True
+        parts = column_parts(c)
+        try:
+            attr, rest = self.b.a.scope(child).resolve(parts, c.meta.get("plan_id"))
+        except AnalysisException as e:
+            if "AMBIGUOUS" in str(getattr(e, "error_class", "")) or "ambiguous" in str(e):
+                raise
+            return False
+        dotted = len(parts) > 1 and attr.name.lower() == ".".join(parts).lower()
+        return not rest and not dotted
 
     def _hint(self, r: pb.Hint) -> ir.Plan:
         return self.convert(r.input)  # hints are advice; the planner decides

@@ -73,6 +73,23 @@ def _common_type(conv: RelationConverter, types: list[DataType]) -> DataType:
     return spark_type_from_duckdb(t)
 
 
+def _check_least_common_type(types: list[DataType]) -> None:
+    """Spark's least common type exists for equal types and for numbers (widened); a string
+    and a number, say, have none (TRANSPOSE_NO_LEAST_COMMON_TYPE)."""
+    from pyspark.sql.types import NullType, NumericType
+
+    kinds = {t.simpleString() for t in types if not isinstance(t, NullType)}
+    if len(kinds) <= 1 or all(isinstance(t, (NumericType, NullType)) for t in types):
+        return
+    first = next(t for t in types if not isinstance(t, NullType))
+    other = next(t for t in types if t.simpleString() != first.simpleString() and not isinstance(t, NullType))
+    raise AnalysisException(
+        f"Transpose requires non-index columns to share a least common type, but "
+        f"\"{first.simpleString().upper()}\" and \"{other.simpleString().upper()}\" do not.",
+        "TRANSPOSE_NO_LEAST_COMMON_TYPE", sql_state="42K09",
+    )
+
+
 def unpivot(conv: RelationConverter, r: pb.Unpivot) -> ir.Plan:
     """``unpivot(ids, values, var, val)``: one row per input row and value column, as a
     union of one projection per value column."""
@@ -136,6 +153,7 @@ def transpose(conv: RelationConverter, r: pb.Transpose) -> ir.Plan:
     names = [str(v) for v in rows.column(index_pos).to_pylist()]
     value_type: DataType = StringType()
     if value_attrs:
+        _check_least_common_type([a.dtype for a in value_attrs])
         value_type = _common_type(conv, [a.dtype for a in value_attrs])
     arrow_type = arrow_type_of(value_type)
     positions = [[a.id for a in child.output].index(a.id) for a in value_attrs]

@@ -516,14 +516,39 @@ def _drawn(conv: RelationConverter, child: ir.Plan, seed: int, keep) -> ir.Plan:
     return ir.Project(picked, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
 
 
+def _poisson_copies(child: ir.Plan, seed: int, fraction: float) -> ir.Plan:
+    """Each row repeated as many times as Spark's PoissonSampler draws for it
+    (``executors/builtin_sampling.py``): a count per row in scan order, then that many
+    copies by unnesting ``range(count)``."""
+    from pyspark.sql.types import IntegerType
+
+    row = exp.Window(this=exp.RowNumber(), over="OVER")
+    row.meta["per_task"] = True  # the task's own rows, in scan order: no exchange
+    pid = exp.cast(exp.Anonymous(this="getvariable", expressions=[exp.Literal.string("sparkless_partition_id")]), "INT")
+    draw = exp.Anonymous(this="sparkless_poisson_count", expressions=[
+        exp.cast(exp.Literal.number(seed), "BIGINT"), pid, row, exp.cast(exp.Literal.number(repr(fraction)), "DOUBLE"),
+    ])
+    draw.meta["nondeterministic"] = True
+    copies = ir.Attribute("__copies", IntegerType(), False)
+    counted = ir.Project(child, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output] + [ir.NamedExpr(draw, copies)])
+    positive = ir.Filter(counted, _duck(f"{copies.col} > 0"))
+    copy = ir.Attribute("__copy", LongType(), False)
+    each = _duck(f"range(CAST({copies.col} AS BIGINT))")
+    repeated = ir.Generate(positive, "explode", [each], False, False, [copy])
+    return ir.Project(repeated, [ir.NamedExpr(Analyzer._ref(a), a) for a in child.output])
+
+
 def sample(conv: RelationConverter, r: pb.Sample) -> ir.Plan:
     import random
 
     child = conv.convert(r.input)
     seed = r.seed if r.HasField("seed") else random.randint(0, 2**62)
     lo, hi = r.lower_bound, r.upper_bound
+    if r.with_replacement and 0.0 < hi - lo < 40.0:
+        return _poisson_copies(child, seed, hi - lo)
     if r.with_replacement:
-        # Poisson(fraction) copies of each row, as Binomial(m, fraction / m) over m candidates.
+        # Poisson(fraction) copies of each row, as Binomial(m, fraction / m) over m candidates
+        # (Spark's Poisson draws for a mean of 40 and more use another algorithm).
         fraction = hi - lo
         m = max(16, math.ceil(fraction * 8))
         numbered, dup = _numbered(child)

@@ -60,9 +60,30 @@ def check_batch(plan: ir.Plan) -> None:
         raise unsupported("Structured Streaming queries (readStream / writeStream)")
 
 
-def with_watermark(child: ir.Plan, event_time: str) -> ir.Plan:
-    """``withWatermark(col, delay)``: the column must be a timestamp; the rows are unchanged
-    (a watermark only bounds a stream's state, which sparkless never keeps)."""
+_UNITS_MS = {
+    "week": 604_800_000, "day": 86_400_000, "hour": 3_600_000, "minute": 60_000,
+    "second": 1_000, "millisecond": 1, "microsecond": 0.001,
+}
+
+
+def delay_ms(text: str) -> int:
+    """``'10 minutes'`` / ``'1 hour 30 seconds'`` (an interval string) in milliseconds."""
+    words = text.strip().lower().removeprefix("interval").split()
+    if len(words) % 2:
+        raise AnalysisException(f"Cannot parse the interval '{text}'.", "INVALID_INTERVAL_FORMAT")
+    total = 0.0
+    for number, unit in zip(words[::2], words[1::2]):
+        unit = unit.removesuffix("s")
+        if unit not in _UNITS_MS:
+            raise AnalysisException(f"Cannot parse the interval '{text}'.", "INVALID_INTERVAL_FORMAT")
+        total += float(number) * _UNITS_MS[unit]
+    return int(total)
+
+
+def with_watermark(child: ir.Plan, event_time: str, delay: str) -> ir.Plan:
+    """``withWatermark(col, delay)``: the column must be a timestamp, and gets Spark's
+    ``spark.watermarkDelayMs`` metadata; the rows are unchanged (a watermark only bounds a
+    stream's state, which sparkless never keeps)."""
     from pyspark.sql.types import TimestampNTZType
 
     scope_attrs = [a for a in child.output if a.name.lower() == event_time.lower()]
@@ -77,4 +98,13 @@ def with_watermark(child: ir.Plan, event_time: str) -> ir.Plan:
             f"{scope_attrs[0].dtype.simpleString()}.",
             "EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE", sql_state="42K09",
         )
-    return child
+    from dataclasses import replace
+
+    from sparkless.plan.analyzer import Analyzer
+
+    marked = scope_attrs[0].id
+    meta = {"spark.watermarkDelayMs": delay_ms(delay)}
+    return ir.Project(child, [
+        ir.NamedExpr(Analyzer._ref(a), replace(a, metadata={**(a.metadata or {}), **meta}) if a.id == marked else a)
+        for a in child.output
+    ])

@@ -140,6 +140,18 @@ def cols(attrs: list[ir.Attribute]) -> str:
     return ", ".join(a.col for a in attrs) if attrs else "1 AS __empty"
 
 
+def ordered_cross_sql(p: ir.Join, l_sql: str, r_sql: str, streamed: str) -> str:
+    """A cross join in Spark's row order: its nested loop join takes the streamed side's
+    rows in order and pairs each with all the other side's rows. DuckDB's cross product
+    loops over its smaller input instead, so both sides are numbered and ordered by."""
+    other = "r" if streamed == "l" else "l"
+    return (
+        f"SELECT {cols(p.output)} FROM (SELECT *, row_number() OVER () AS __n FROM ({l_sql}) AS t) AS l "
+        f"CROSS JOIN (SELECT *, row_number() OVER () AS __n FROM ({r_sql}) AS t) AS r "
+        f"ORDER BY {streamed}.__n, {other}.__n"
+    )
+
+
 class PhysicalPlanner:
     def __init__(
         self, conf: SessionConf, job_id: str, default_parallelism: int, oracle: TypeOracle
@@ -228,7 +240,7 @@ class PhysicalPlanner:
         else:
             part = [self.exchange(child, p.child.output, kind, keys, "Window", source=p.child)]
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs)
-        order = "" if keys else window_order(p)
+        order = window_order(p, keyed=bool(keys))
         return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t{order}")
 
     def _compile_Generate(self, p: ir.Generate) -> list[Group]:
@@ -429,10 +441,10 @@ class PhysicalPlanner:
         rpart = self.exchange(
             right, p.right.output, kind, rkeys, "ShuffledHashJoin (right side)", like=lpart, source=p.right
         )
-        frag = Frag(
-            f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}",
-            lpart.frag.inputs + rpart.frag.inputs,
-        )
+        sql = f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}"
+        if p.how == "cross":
+            sql = ordered_cross_sql(p, lpart.frag.sql, rpart.frag.sql, "l")
+        frag = Frag(sql, lpart.frag.inputs + rpart.frag.inputs)
         shuffle_ids = list(dict.fromkeys(lpart.shuffle_ids + rpart.shuffle_ids))
         return [Shuffled(frag, shuffle_ids, lpart.num_partitions)]
 
@@ -470,6 +482,8 @@ class PhysicalPlanner:
 
         def join(s: str) -> str:
             l_sql, r_sql = (s, build_sql) if build == "right" else (build_sql, s)
+            if p.how == "cross":
+                return ordered_cross_sql(p, l_sql, r_sql, "l" if build == "right" else "r")
             return f"SELECT {cols(p.output)} FROM ({l_sql}) AS l {join_sql} ({r_sql}) AS r{on}"
 
         out: list[Group] = []
@@ -620,14 +634,22 @@ def exchange_signature(parts: list[Group], spec: dict, n: int, schema: pa.Schema
     return "\n".join(pieces)
 
 
-def window_order(p: ir.WindowProject) -> str:
+def window_order(p: ir.WindowProject, keyed: bool = False) -> str:
     """`` ORDER BY`` the first window's ordering: one partition's rows come out in it, as
-    from Spark's sort for the window (``row_number().over(Window.orderBy(...))``)."""
+    from Spark's sort for the window (``row_number().over(Window.orderBy(...))``); with
+    PARTITION BY keys (``keyed``), each task's rows come out sorted by the keys first, as
+    Spark sorts each partition by ``partitionSpec ++ orderSpec`` before its WindowExec."""
     windows = [w for e in p.exprs for w in e.expr.find_all(exp.Window) if not w.meta.get("per_task")]
     order = windows[0].args.get("order") if windows else None
-    if order is None or not order.expressions:
+    items = [o.sql("duckdb") for o in order.expressions] if order is not None else []
+    if keyed and windows:
+        keys = windows[0].args.get("partition_by") or []
+        items = [f"{k.sql('duckdb')} ASC NULLS FIRST" for k in keys] + items
+        # rows tied on the sort keys: in the order the window numbered them (row_number)
+        items += [e.attr.col for e in p.exprs if windows[0] in list(e.expr.find_all(exp.Window))][:1]
+    if not items:
         return ""
-    return " ORDER BY " + ", ".join(o.sql("duckdb") for o in order.expressions)
+    return " ORDER BY " + ", ".join(items)
 
 
 def wrap(parts: list[Group], fn) -> list[Group]:
