@@ -149,7 +149,7 @@ def _load_declarations() -> None:
     declare("executors.builtin_xml", "xml_to_json", "infer_xml_schema")
     declare("executors.builtin_datetime", "strptime", "try_strptime")
     declare("executors.builtin_sampling", "poisson_count")
-    declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "try_aes_decrypt")
+    declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "hmac")
     declare(
         "executors.builtin_variant",
         "variant_modify", "schema_of_variant", "schema_of_variant_merge",

@@ -69,7 +69,7 @@ DUCKDB_RULES: tuple[DuckDBRule, ...] = (
 # A Python built-in (executors.builtins) raising "[CLASS] ..." arrives wrapped by DuckDB.
 _BRACKETED = re.compile(
     r"^(?:[A-Za-z ]+ Error: )?(?:Python exception occurred while executing the UDF: \w+: )?"
-    r"(\[([A-Z][A-Z0-9_]*)\].*)$",
+    r"(\[([A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)?)\].*)$",
     re.DOTALL,
 )
 _DUCKDB_PREFIX = re.compile(r"^([A-Za-z ]+ Error): (.*)$", re.DOTALL)

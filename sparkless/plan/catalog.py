@@ -175,6 +175,7 @@ def _load() -> None:
         from sparkless.plan import (  # noqa: F401  (modules register on import)
             functions_aggregate,
             functions_collections,
+            functions_crypto,
             functions_datetime,
             functions_formats,
             functions_hash_random,

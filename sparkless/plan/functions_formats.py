@@ -246,14 +246,14 @@ def _try_url_decode(c: Call) -> exp.Expression:
 # --------------------------------------------------------------------------- base32, UTF-8
 
 
-def _bytes(c: Call, i: int) -> exp.Expression:
+def bytes_arg(c: Call, i: int) -> exp.Expression:
     a = c.arg(i)
     return a if isinstance(c.type(i), BinaryType) else template("encode({s})", s=text(c, i))
 
 
 @register("to_base32")
 def _to_base32(c: Call) -> exp.Expression:
-    return template(f"{call('to_base32')}({{b}})", b=_bytes(c, 0))
+    return template(f"{call('to_base32')}({{b}})", b=bytes_arg(c, 0))
 
 
 @register("from_base32")

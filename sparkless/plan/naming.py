@@ -249,6 +249,10 @@ _DEFAULTS: dict[str, dict[int, list[str]]] = {
     "lead": {1: ["1", "NULL"], 2: ["NULL"]},
     "lpad": {2: [" "]},
     "rpad": {2: [" "]},
+    "aes_encrypt": {2: ["GCM", "DEFAULT", "", ""], 3: ["DEFAULT", "", ""], 4: ["", ""], 5: [""]},
+    "aes_decrypt": {2: ["GCM", "DEFAULT", ""], 3: ["DEFAULT", ""], 4: [""]},
+    "try_aes_decrypt": {2: ["GCM", "DEFAULT", ""], 3: ["DEFAULT", ""], 4: [""]},
+    "hmac": {2: ["SHA-256"]},
     # sketches (sparkless/plan/functions_sketch.py)
     "hll_sketch_agg": {1: ["12"]},
     "hll_union_agg": {1: ["false"]},
