@@ -170,6 +170,7 @@ def test_sample_draws_sparks_rows(compare, parts):
     """Spark's rows, not just as many: XORShiftRandom(seed + partition) per row, as Spark's
     BernoulliCellSampler and sampleBy draw, over ranges split as Spark splits them."""
     compare(lambda s: s.range(0, 300, 1, parts).sample(fraction=0.3, seed=11))
+    compare(lambda s: s.range(0, 300, 1, parts).sample(True, 0.7, seed=5))  # PoissonSampler
     compare(lambda s: s.range(0, 300, 1, parts).selectExpr("id", "id % 3 AS key")
             .sampleBy("key", fractions={0: 0.2, 1: 0.6}, seed=4))
 
