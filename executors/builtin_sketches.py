@@ -198,5 +198,19 @@ def _register() -> None:
             with_arity(_random(name, _pa_type(returns)), len(params)))
 
 
+def _register_errors() -> None:
+    """Spark's exception class and SQLSTATE of the errors these functions raise
+    (``executors.errors`` reports a ``[CLASS] message`` raised inside a built-in)."""
+    from executors.errors import ERROR_CLASSES
+
+    runtime = "org.apache.spark.SparkRuntimeException"
+    ERROR_CLASSES.setdefault("HLL_UNION_DIFFERENT_LG_K", (runtime, "22000"))
+    ERROR_CLASSES.setdefault("HLL_INVALID_INPUT_SKETCH_BUFFER", (runtime, "22546"))
+    ERROR_CLASSES.setdefault("KLL_SKETCH_INVALID_QUANTILE_RANGE", (runtime, "22003"))
+    ERROR_CLASSES.setdefault(
+        "INVALID_BITMAP_POSITION", ("org.apache.spark.SparkArrayIndexOutOfBoundsException", "22003"))
+
+
 NAMES = sorted({*_sketch_specs(), "rand", "randn", "randstr"})
 _register()
+_register_errors()

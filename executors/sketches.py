@@ -22,6 +22,7 @@ from typing import Any
 
 import datasketches as ds
 
+from executors.builtins import SparkFunctionError
 from executors.spark_hash import murmur3_bytes, to_signed32
 from executors.spark_random import JavaRandom
 
@@ -49,15 +50,15 @@ def hll_sketch_agg(values: list[Any] | None, lg_k: int) -> bytes:
 
 def _hll_check(a: int, b: int, allow: bool, fn: str) -> None:
     if not allow and a != b:
-        raise ValueError(
+        raise SparkFunctionError(
             f"[HLL_UNION_DIFFERENT_LG_K] Sketches have different `lgConfigK` values: {a} and {b}. "
             f"Set the `allowDifferentLgConfigK` parameter to true to call `{fn}` with different "
-            "`lgConfigK` values. SQLSTATE: 22000"
+            "`lgConfigK` values."
         )
 
 
 def hll_union_agg(sketches: list[bytes] | None, allow: bool) -> bytes:
-    items = [ds.hll_sketch.deserialize(bytes(s)) for s in _present(sketches)]
+    items = [_hll(s, "hll_union_agg") for s in _present(sketches)]
     if not items:
         return ds.hll_sketch(12, ds.HLL_8).serialize_updatable()
     lg = items[0].lg_config_k  # Spark sizes the union by the first sketch
@@ -70,7 +71,7 @@ def hll_union_agg(sketches: list[bytes] | None, allow: bool) -> bytes:
 
 
 def hll_union(a: bytes, b: bytes, allow: bool) -> bytes:
-    sa, sb = ds.hll_sketch.deserialize(bytes(a)), ds.hll_sketch.deserialize(bytes(b))
+    sa, sb = _hll(a, "hll_union"), _hll(b, "hll_union")
     _hll_check(sa.lg_config_k, sb.lg_config_k, allow, "hll_union")
     union = ds.hll_union(min(sa.lg_config_k, sb.lg_config_k))
     # The C++ union, given the larger sketch first, keeps its HIP estimate (and loses the
@@ -80,8 +81,18 @@ def hll_union(a: bytes, b: bytes, allow: bool) -> bytes:
     return union.get_result(ds.HLL_8).serialize_updatable()
 
 
+def _hll(b: bytes, fn: str) -> Any:
+    try:
+        return ds.hll_sketch.deserialize(bytes(b))
+    except Exception:  # noqa: BLE001 - any unreadable buffer is Spark's invalid input
+        raise SparkFunctionError(
+            f"[HLL_INVALID_INPUT_SKETCH_BUFFER] Invalid call to `{fn}`; only valid HLL sketch "
+            "buffers are supported as inputs (such as those produced by the `hll_sketch_agg` "
+            "function).") from None
+
+
 def hll_estimate(sketch: bytes) -> int:
-    return round(ds.hll_sketch.deserialize(bytes(sketch)).get_estimate())
+    return round(_hll(sketch, "hll_sketch_estimate").get_estimate())
 
 
 # ----------------------------------------------------------------------------- theta
@@ -95,7 +106,7 @@ def _key(v: Any) -> Any:
     if isinstance(v, bytes | bytearray):
         return bytes(v).decode("utf-8")
     if isinstance(v, list):
-        raise ValueError("[UNSUPPORTED_FEATURE.SPARKLESS] array keys of a theta/tuple sketch")
+        raise SparkFunctionError("[UNSUPPORTED_FEATURE.SPARKLESS] array keys of a theta/tuple sketch")
     return v
 
 
@@ -345,9 +356,9 @@ def kll_to_string(sketch: bytes, kind: str) -> str:
 
 def kll_quantile(sketch: bytes, rank: float, kind: str) -> Any:
     if not 0.0 <= rank <= 1.0:
-        raise ValueError(
-            f"[KLL_SKETCH_INVALID_QUANTILE_RANGE] The quantile rank {rank} must be between 0.0 "
-            "and 1.0 inclusive. SQLSTATE: 22003"
+        raise SparkFunctionError(
+            f"[KLL_SKETCH_INVALID_QUANTILE_RANGE] For function `kll_sketch_get_quantile_{kind}`, "
+            "the quantile value must be between 0.0 and 1.0 (inclusive)."
         )
     sk = _kll(sketch, kind)
     if sk.is_empty():
@@ -427,9 +438,9 @@ def bitmap_construct(positions: list[Any] | None) -> bytes:
     buf = bytearray(BITMAP_BYTES)
     for p in _present(positions):
         if not 0 <= p < BITMAP_BYTES * 8:
-            raise ValueError(
+            raise SparkFunctionError(
                 f"[INVALID_BITMAP_POSITION] The 0-indexed bitmap position {p} is out of bounds. "
-                f"The bitmap has {BITMAP_BYTES * 8} bits ({BITMAP_BYTES} bytes). SQLSTATE: 22003"
+                f"The bitmap has {BITMAP_BYTES * 8} bits ({BITMAP_BYTES} bytes)."
             )
         buf[p // 8] |= 1 << (p % 8)
     return bytes(buf)

@@ -32,11 +32,15 @@ _INTEGRAL = (ByteType, ShortType, IntegerType, LongType)
 def _int_param(c: Call, i: int, default: int, lo: int, hi: int, what: str) -> exp.Expression:
     value = c.literal_value(i) if i < len(c.args) else default
     if not isinstance(value, int) or not lo <= value <= hi:
+        if what == "lgConfigK":
+            raise SparkRuntimeException(
+                f"Invalid call to `{c.name}`; only valid lgConfigK values are between {lo} and "
+                f"{hi}, inclusive: {value}.", "HLL_INVALID_LG_K", sql_state="22546")
         raise SparkRuntimeException(
-            f"Invalid call to `{c.name}`; only valid {what} values are between {lo} and {hi}, "
+            f"Invalid call to `{c.name}`; the `{what}` value must be between {lo} and {hi}, "
             f"inclusive: {value}.",
-            "HLL_INVALID_LG_K" if what == "lgConfigK" else "SKETCH_INVALID_LG_NOM_ENTRIES",
-            sql_state="22546",
+            "SKETCH_INVALID_LG_NOM_ENTRIES" if what == "lgNomEntries" else "KLL_INVALID_K",
+            sql_state="22003",
         )
     return exp.Literal.number(value)
 
@@ -131,11 +135,15 @@ _MODES = ("sum", "min", "max", "alwaysone")
 def _mode(c: Call, i: int) -> exp.Expression:
     mode = str(c.literal_value(i)) if i < len(c.args) else "sum"
     if mode.lower() not in _MODES:
+        from sparkless.plan.naming import spark_name
+
+        shown = c.node.meta.get("pretty") or spark_name(c.node)  # as the user called it
         raise AnalysisException(
-            f"Invalid call to `{c.name}`; the mode must be one of {', '.join(_MODES)}: "
-            f"'{mode}'.",
-            "TUPLE_INVALID_SKETCH_MODE",
-            sql_state="22023",
+            f'Cannot resolve "{shown}" due to data type mismatch: '
+            f"[TUPLE_INVALID_SKETCH_MODE] Invalid call to `{c.name}`: mode '{mode}' is not "
+            f"supported. Valid modes are: {', '.join(_MODES)}. SQLSTATE: 22023.",
+            "DATATYPE_MISMATCH.TYPE_CHECK_FAILURE_WITH_HINT",
+            sql_state="42K09",
         )
     return exp.Literal.string(mode.lower())
 

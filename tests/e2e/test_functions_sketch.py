@@ -221,15 +221,41 @@ def test_collect_union(compare):
         .groupBy("k").agg(F.collect_union("value").alias("u")), sort_arrays=True)
 
 
-def test_hll_lg_k_out_of_range(spark, oracle):
+ERROR_CASES = [
+    ("hll_lg_k", "HLL_INVALID_LG_K",
+     lambda s: s.createDataFrame([1, 2], "INT").agg(F.hll_sketch_agg("value", 30))),
+    ("hll_union_lg_k", "HLL_UNION_DIFFERENT_LG_K",
+     lambda s: s.range(0, 10, 1, 1).select(F.hll_sketch_agg("id", 10).alias("a"),
+                                           F.hll_sketch_agg("id", 12).alias("b"))
+     .select(F.hll_union("a", "b"))),
+    ("hll_bad_buffer", "HLL_INVALID_INPUT_SKETCH_BUFFER",
+     lambda s: s.createDataFrame([(bytearray(b"abc"),)], "a binary")
+     .select(F.hll_sketch_estimate("a"))),
+    ("kll_rank_range", "KLL_SKETCH_INVALID_QUANTILE_RANGE",
+     lambda s: s.range(0, 10, 1, 1).agg(F.kll_sketch_agg_double(F.col("id").cast("double"))
+                                        .alias("k"))
+     .select(F.kll_sketch_get_quantile_double("k", F.lit(1.5)))),
+    ("bitmap_position", "INVALID_BITMAP_POSITION",
+     lambda s: s.range(3).select(F.bitmap_construct_agg(F.lit(40000).cast("long")))),
+    ("theta_lg_nom", "SKETCH_INVALID_LG_NOM_ENTRIES",
+     lambda s: s.range(3).select(F.theta_sketch_agg("id", 2))),
+    ("tuple_mode", "DATATYPE_MISMATCH.TYPE_CHECK_FAILURE_WITH_HINT",
+     lambda s: s.range(3).select(F.tuple_sketch_agg_double("id", F.lit(1.0), 12, "avg"))),
+]
+
+
+@pytest.mark.parametrize("build,condition", [pytest.param(b, c, id=i) for i, c, b in ERROR_CASES])
+def test_errors(spark, oracle, build, condition):
+    """Spark's error class (and SQLSTATE) for bad parameters and bad sketches."""
     from pyspark.errors import PySparkException
 
-    conditions = []
-    for session, mode in ((spark, connect_mode), (oracle, classic_mode)):
+    seen = []
+    for session, mode in ((oracle, classic_mode), (spark, connect_mode)):
         with mode(), pytest.raises(PySparkException) as info:
-            session.createDataFrame([1, 2], "INT").agg(F.hll_sketch_agg("value", 30)).collect()
-        conditions.append(info.value.getCondition())
-    assert conditions == ["HLL_INVALID_LG_K", "HLL_INVALID_LG_K"]
+            build(session).collect()
+        seen.append((info.value.getCondition(), info.value.getSqlState()))
+    assert seen[0][0] == condition
+    assert seen[1] == seen[0]
 
 
 def test_sketches_merged_across_partitions(compare):
