@@ -44,6 +44,7 @@ ERROR_CLASSES: dict[str, tuple[str, str]] = {
         "org.apache.spark.SparkArrayIndexOutOfBoundsException",
         "22003",
     ),
+    "SCALAR_SUBQUERY_TOO_MANY_ROWS": ("org.apache.spark.SparkException", "21000"),
     "FETCH_FAILED": (FETCH_FAILED_EXCEPTION, "58030"),
 }
 

@@ -18,9 +18,12 @@ columns they use are added to the subquery's output, and to its GROUP BY when th
 subquery aggregates. What Spark itself rejects (correlation below a LIMIT, outer
 references outside WHERE) is not decorrelated here either.
 
+An uncorrelated scalar subquery that returns more than one row raises Spark's
+SCALAR_SUBQUERY_TOO_MANY_ROWS (:func:`at_most_one_row`; one that aggregates without
+grouping needs no check). A correlated one is an aggregate grouped by its correlation
+keys, as Spark requires, so it has one row per key.
+
 Known departures from Spark:
-* a scalar subquery that returns more than one row is an error in Spark
-  (SCALAR_SUBQUERY_TOO_MANY_ROWS); here it multiplies the outer row;
 * an IN subquery under NOT inside OR/CASE (an existence join) takes an unknown result as
   false, where Spark's three-valued logic keeps it NULL;
 * a correlated scalar ``count(...)`` subquery gives NULL, not 0, for an outer row with no
@@ -34,6 +37,7 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pyspark.sql.types import LongType
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException
@@ -143,6 +147,8 @@ class SubqueryPlanner:
         def swap(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Subquery):
                 sq = self.plan_subquery(node, "scalar")
+                if sq.correlation is None:
+                    sq = dataclasses.replace(sq, plan=at_most_one_row(sq.plan, sq.alias))
                 joins.append((sq, None))
                 value: exp.Expression = sq.value()
                 return exp.Max(this=value) if in_aggregate and sq.correlation is None else value
@@ -271,3 +277,38 @@ def _unparen(e: exp.Expression) -> exp.Expression:
 
 def _unalias(e: exp.Expression) -> exp.Expression:
     return e.this.copy() if isinstance(e, exp.Alias) else e.copy()
+
+
+TOO_MANY_ROWS = "[SCALAR_SUBQUERY_TOO_MANY_ROWS] More than one row returned by a subquery used as an expression."
+
+
+def at_most_one_row(plan: ir.Plan, alias: str) -> ir.Plan:
+    """``plan`` (a scalar subquery's rows) raising SCALAR_SUBQUERY_TOO_MANY_ROWS when it
+    has more than one row: each value becomes ``CASE WHEN count(*) OVER () > 1 THEN
+    error(...) ELSE value END`` -- one small single-partition window over the subquery's
+    result. Spark checks the same at execution."""
+    from sparkless.plan.functions import runtime_error
+
+    if _one_row(plan):
+        return plan
+    n = ir.Attribute("__rows", LongType(), False)
+    counted = ir.WindowProject(
+        plan,
+        [*(ir.NamedExpr(Analyzer._ref(a), a) for a in plan.output),
+         ir.NamedExpr(exp.Window(this=exp.Count(this=exp.Star())), n)],
+        [],
+    )
+    too_many = exp.GT(this=exp.column(n.col), expression=exp.Literal.number(1))
+    checked = [
+        ir.NamedExpr(exp.Case(ifs=[exp.If(this=too_many, true=runtime_error(TOO_MANY_ROWS))],
+                              default=Analyzer._ref(a)), a.fresh())
+        for a in plan.output
+    ]
+    return ir.Alias(ir.Project(counted, checked), alias)
+
+
+def _one_row(plan: ir.Plan) -> bool:
+    """An aggregate without grouping keys (under projections/aliases) has one row."""
+    while isinstance(plan, (ir.Alias, ir.Tagged, ir.Project)):
+        plan = plan.child
+    return isinstance(plan, ir.Aggregate) and not plan.keys

@@ -125,6 +125,19 @@ def test_divide_by_zero_without_ansi_is_null(compare):
                                                      .alias("q")))
 
 
+def test_scalar_subquery_with_several_rows_raises(compare):
+    """Spark: SCALAR_SUBQUERY_TOO_MANY_ROWS at execution (classic pyspark reports it as a
+    raw Py4JJavaError, so only our side's class is checked; the one-row and empty cases
+    are compared with Spark in test_sql_advanced)."""
+    from pyspark.errors.exceptions.connect import SparkException
+
+    s = compare.spark
+    with pytest.raises(SparkException) as ours:
+        s.sql("SELECT id, (SELECT id FROM range(3)) AS v FROM range(2)").collect()
+    assert condition(ours.value) == "SCALAR_SUBQUERY_TOO_MANY_ROWS", str(ours.value)
+    still_works(s)
+
+
 def test_errors_then_queries_repeatedly(compare):
     s = compare.spark
     for _ in range(3):

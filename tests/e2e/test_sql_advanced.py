@@ -54,6 +54,10 @@ QUERIES = {
     ),
     "exists_uncorrelated": "SELECT id FROM sq_people WHERE EXISTS (SELECT 1 FROM sq_orders WHERE oid > 7)",
     # scalar subqueries
+    "scalar_one_row_not_aggregated": (
+        "SELECT id, (SELECT pid FROM sq_orders WHERE oid = 1) AS p FROM sq_people"
+    ),
+    "scalar_no_row": "SELECT id, (SELECT pid FROM sq_orders WHERE oid < 0) AS p FROM sq_people",
     "scalar_where": "SELECT id FROM sq_people WHERE salary > (SELECT avg(salary) FROM sq_people)",
     "scalar_select": (
         "SELECT id, (SELECT max(amount) FROM sq_orders) AS m, "
