@@ -105,6 +105,8 @@ def conform(table: pa.Table, names: list[str], target: pa.Schema) -> pa.Table:
         return pa.Table.from_batches([batch])
     arrays = []
     for col, field in zip(table.columns, target):
+        if col.type == pa.month_day_nano_interval() and pa.types.is_duration(field.type):
+            col = _day_time(col)  # DuckDB's INTERVAL as Spark's day-time interval (micros)
         if col.type != field.type:
             try:
                 col = col.cast(field.type)
@@ -112,3 +114,13 @@ def conform(table: pa.Table, names: list[str], target: pa.Schema) -> pa.Table:
                 pass
         arrays.append(col)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _day_time(col: pa.ChunkedArray) -> pa.Array:
+    """month_day_nano -> duration[us]; Spark's day-time intervals have no months (a month
+    DuckDB keeps counts 30 days, as DuckDB's own interval arithmetic does)."""
+    return pa.array(
+        [None if v is None else (v.months * 30 + v.days) * 86_400_000_000 + v.nanoseconds // 1000
+         for v in col.to_pylist()],
+        pa.duration("us"),
+    )

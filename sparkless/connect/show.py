@@ -24,6 +24,7 @@ from pyspark.sql.types import (
     ArrayType,
     BinaryType,
     BooleanType,
+    CalendarIntervalType,
     DataType,
     DateType,
     DayTimeIntervalType,
@@ -159,7 +160,33 @@ def _timestamp(value: int | _dt.datetime, time_zone: str) -> _dt.datetime:
 def _micros(value: int | _dt.timedelta) -> int:
     if isinstance(value, _dt.timedelta):
         return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if isinstance(value, pa.MonthDayNano):  # DuckDB's INTERVAL, as a day-time interval
+        return (value.months * 30 + value.days) * 86_400_000_000 + value.nanoseconds // 1000
     return int(value)
+
+
+def calendar_interval_string(value: Any) -> str:
+    """Spark's ``CalendarInterval.toString`` (make_interval): ``1 years 3 months 8 days
+    12 hours 30 minutes 1.001001 seconds``, ``0 seconds`` when empty."""
+    months, days, micros = value.months, value.days, value.nanoseconds // 1000
+    parts = []
+    if months:
+        years, rest = int(months / 12), months - int(months / 12) * 12
+        parts += [f"{years} years"] if years else []
+        parts += [f"{rest} months"] if rest else []
+    if days:
+        parts.append(f"{days} days")
+    if micros:
+        hours = int(micros / 3_600_000_000)
+        micros -= hours * 3_600_000_000
+        minutes = int(micros / 60_000_000)
+        micros -= minutes * 60_000_000
+        parts += [f"{hours} hours"] if hours else []
+        parts += [f"{minutes} minutes"] if minutes else []
+        if micros:
+            seconds = format(Decimal(micros).scaleb(-6).normalize(), "f")
+            parts.append(f"{seconds} seconds")
+    return " ".join(parts) if parts else "0 seconds"
 
 
 _DT_NAMES = ("DAY", "HOUR", "MINUTE", "SECOND")
@@ -254,7 +281,10 @@ def format_value(value: Any, dtype: DataType, time_zone: str = "UTC") -> str:
     if isinstance(dtype, DayTimeIntervalType):
         return day_time_interval_string(_micros(value), dtype.startField, dtype.endField)
     if isinstance(dtype, YearMonthIntervalType):
-        return year_month_interval_string(int(value), dtype.startField, dtype.endField)
+        months = value.months if isinstance(value, pa.MonthDayNano) else int(value)
+        return year_month_interval_string(months, dtype.startField, dtype.endField)
+    if isinstance(dtype, CalendarIntervalType) and isinstance(value, pa.MonthDayNano):
+        return calendar_interval_string(value)
     if isinstance(dtype, TimeType):
         return _time_str(value)
     if isinstance(dtype, ArrayType):

@@ -16,6 +16,7 @@ from pyspark.sql.types import (
     ArrayType,
     ByteType,
     DataType,
+    DayTimeIntervalType,
     DecimalType,
     DoubleType,
     FloatType,
@@ -340,6 +341,12 @@ def nullability(e: exp.Expression) -> bool:
 
 def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
     """What DuckDB's types cannot say: e.g. collect_list's elements are never null."""
+    if isinstance(dtype, DayTimeIntervalType):  # DuckDB's one INTERVAL: which Spark one
+        from sparkless.plan.functions_datetime import interval_type
+
+        known = interval_type(e)
+        if isinstance(known, DataType):
+            return known
     if isinstance(dtype, ArrayType) and e.meta.get("contains_null") is False:
         return ArrayType(dtype.elementType, False)
     if isinstance(dtype, ArrayType) and isinstance(e, exp.Array) and e.expressions:

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pyarrow as pa
-from pyspark.sql.types import StructType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    MapType,
+    NullType,
+    StructField,
+    StructType,
+)
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException
@@ -302,7 +309,8 @@ class PlanBuilder:
         r_cols = ", ".join(f"CAST(NULL AS {duckdb_type_sql(a.dtype)})" for a in ro)
         types = self.a.oracle.describe(f"SELECT {l_cols} UNION ALL SELECT {r_cols}")
         attrs = [
-            ir.Attribute(la.name, spark_type_from_duckdb(t), la.nullable or ra.nullable)
+            ir.Attribute(la.name, merge_types(la.dtype, ra.dtype, spark_type_from_duckdb(t)),
+                         la.nullable or ra.nullable)
             for la, ra, (_, t) in zip(lo, ro, types)
         ]
         inputs = [self._conform(left, attrs), self._conform(right, attrs)]
@@ -407,6 +415,34 @@ class PlanBuilder:
                     sql_state="42703",
                 )
         return ir.Project(right, exprs)
+
+
+def merge_types(a: DataType, b: DataType, common: DataType) -> DataType:
+    """The union of two Spark types that DuckDB unifies to ``common``: where both sides
+    are the same Spark type (up to nullability) it is kept -- with what DuckDB's types
+    cannot say: a year-month interval, containsNull, struct fields' nullability."""
+    if isinstance(a, NullType):
+        return b if duckdb_type_sql(b) == duckdb_type_sql(common) else common
+    if isinstance(b, NullType):
+        return a if duckdb_type_sql(a) == duckdb_type_sql(common) else common
+    if type(a) is not type(b) or duckdb_type_sql(a) != duckdb_type_sql(common):
+        return common
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType) and isinstance(common, ArrayType):
+        return ArrayType(merge_types(a.elementType, b.elementType, common.elementType),
+                         a.containsNull or b.containsNull)
+    if isinstance(a, StructType) and isinstance(b, StructType) and isinstance(common, StructType):
+        if len(a.fields) != len(b.fields) or len(a.fields) != len(common.fields):
+            return common
+        return StructType([
+            StructField(c.name, merge_types(x.dataType, y.dataType, c.dataType),
+                        x.nullable or y.nullable, c.metadata)
+            for x, y, c in zip(a.fields, b.fields, common.fields)
+        ])
+    if isinstance(a, MapType) and isinstance(b, MapType) and isinstance(common, MapType):
+        return MapType(merge_types(a.keyType, b.keyType, common.keyType),
+                       merge_types(a.valueType, b.valueType, common.valueType),
+                       a.valueContainsNull or b.valueContainsNull)
+    return a if a == b else common
 
 
 def common_partition_keys(windows: list[exp.Window]) -> list[exp.Expression]:

@@ -682,3 +682,132 @@ def datetime_cast(value: exp.Expression, source: object, target: exp.DataType,
     if isinstance(source, numeric) and to == exp.DataType.Type.TIMESTAMPTZ:
         return template("to_timestamp(CAST({x} AS DOUBLE))", x=value)
     return None
+
+
+# ---- intervals -----------------------------------------------------------------------------
+#
+# DuckDB has one INTERVAL (months, days, microseconds); Spark has three types over it:
+# YearMonthIntervalType (months), DayTimeIntervalType (microseconds) and CalendarIntervalType
+# (all three, from make_interval). The Spark type rides on the expression (``spark_dtype``)
+# and is inferred through arithmetic by ``interval_type``; values convert at the edges
+# (connect/session.conform, connect/show).
+
+
+def _interval(out: exp.Expression, dtype: object) -> exp.Expression:
+    out.meta["spark_dtype"] = dtype
+    return out
+
+
+def _micros_sql(seconds: exp.Expression) -> exp.Expression:
+    return template("CAST(round(CAST({s} AS DECIMAL(38, 6)) * 1000000) AS BIGINT)", s=seconds)
+
+
+@register("make_interval", "try_make_interval")
+def _make_interval(c: Call) -> exp.Expression:
+    from pyspark.sql.types import CalendarIntervalType
+
+    zero = exp.Literal.number(0)
+    y, mo, w, d, h, mi = (c.arg(i, zero) for i in range(6))
+    s = c.arg(6, zero)
+    out = template(
+        "to_months(CAST({y} AS INTEGER) * 12 + CAST({mo} AS INTEGER)) "
+        "+ to_days(CAST({w} AS INTEGER) * 7 + CAST({d} AS INTEGER)) "
+        "+ to_microseconds(CAST({h} AS BIGINT) * 3600000000 + CAST({mi} AS BIGINT) * 60000000 "
+        "+ {us})",
+        y=y, mo=mo, w=w, d=d, h=h, mi=mi, us=_micros_sql(s),
+    )
+    if c.name.startswith("try_") or not c.ansi:
+        out = template("try({e})", nullable=True, e=out)
+    return _interval(out, CalendarIntervalType())
+
+
+@register("make_dt_interval")
+def _make_dt_interval(c: Call) -> exp.Expression:
+    from pyspark.sql.types import DayTimeIntervalType
+
+    zero = exp.Literal.number(0)
+    d, h, mi = (c.arg(i, zero) for i in range(3))
+    out = template(
+        "to_microseconds(CAST({d} AS BIGINT) * 86400000000 + CAST({h} AS BIGINT) * 3600000000 "
+        "+ CAST({mi} AS BIGINT) * 60000000 + {us})",
+        d=d, h=h, mi=mi, us=_micros_sql(c.arg(3, zero)),
+    )
+    return _interval(out, DayTimeIntervalType(0, 3))
+
+
+@register("make_ym_interval")
+def _make_ym_interval(c: Call) -> exp.Expression:
+    from pyspark.sql.types import YearMonthIntervalType
+
+    zero = exp.Literal.number(0)
+    out = template("to_months(CAST({y} AS INTEGER) * 12 + CAST({m} AS INTEGER))",
+                   y=c.arg(0, zero), m=c.arg(1, zero))
+    return _interval(out, YearMonthIntervalType(0, 1))
+
+
+def interval_type(e: exp.Expression) -> object | None:
+    """The Spark interval type of a translated expression DuckDB types as INTERVAL, or None
+    when it cannot tell (callers keep DuckDB's answer: a day-time interval)."""
+    from pyspark.sql.types import CalendarIntervalType, DayTimeIntervalType, YearMonthIntervalType
+
+    from sparkless.plan.types import _interval_type
+
+    known = e.meta.get("spark_dtype")
+    if known is not None:
+        return known
+    if isinstance(e, exp.Column) and e.meta.get("attr") is not None:
+        return e.meta["attr"].dtype
+    if isinstance(e, exp.Interval):
+        try:
+            return _interval_type(e)
+        except ValueError:
+            return None
+    if isinstance(e, (exp.Paren, exp.Neg)):
+        return interval_type(e.this)
+    if isinstance(e, (exp.Add, exp.Sub)):
+        a, b = interval_type(e.this), interval_type(e.expression)
+        if isinstance(a, YearMonthIntervalType) and isinstance(b, YearMonthIntervalType):
+            return YearMonthIntervalType(min(a.startField, b.startField), max(a.endField, b.endField))
+        if isinstance(a, DayTimeIntervalType) and isinstance(b, DayTimeIntervalType):
+            return DayTimeIntervalType(min(a.startField, b.startField), max(a.endField, b.endField))
+        if isinstance(a, CalendarIntervalType) or isinstance(b, CalendarIntervalType):
+            return CalendarIntervalType()
+        return a or b
+    if isinstance(e, (exp.Mul, exp.Div)):
+        return interval_type(e.this) or interval_type(e.expression)
+    if isinstance(e, (exp.Case, exp.If)):
+        branches = [i.args.get("true") for i in e.args.get("ifs") or []] + [e.args.get("default")]
+        for b in branches:
+            t = interval_type(b) if isinstance(b, exp.Expression) else None
+            if t is not None:
+                return t
+    if isinstance(e, exp.Anonymous) and str(e.this).lower() == "try" and e.expressions:
+        return interval_type(e.expressions[0])
+    return None
+
+
+def interval_arith(c: Call, op: str) -> exp.Expression | None:
+    """try_add/try_subtract/try_multiply/try_divide with an interval operand, else None: a
+    date plus a year-month interval stays a date (DuckDB's is a timestamp); division by
+    zero is NULL."""
+    from pyspark.sql.types import DayTimeIntervalType
+
+    left, right = c.type(0), c.type(1)
+    if not (isinstance(left, DayTimeIntervalType) or isinstance(right, DayTimeIntervalType)):
+        return None  # DuckDB's INTERVAL reads as a day-time interval: any interval is here
+    kinds = [interval_type(a) for a in c.args[:2]]
+    a, b = c.arg(0), c.arg(1)
+    if op == "/":
+        out = template("try({a} / CAST(nullif({b}, 0) AS DOUBLE))", nullable=True, a=a, b=b)
+    else:
+        out = template(f"try({{a}} {op} {{b}})", nullable=True, a=a, b=b)
+    from pyspark.sql.types import YearMonthIntervalType
+
+    if (isinstance(left, DateType) or isinstance(right, DateType)) and any(
+            isinstance(k, YearMonthIntervalType) for k in kinds):
+        out = template("CAST({e} AS DATE)", nullable=True, e=out)
+    else:
+        out.meta["spark_dtype"] = next((k for k in kinds if k is not None), None)
+        if out.meta["spark_dtype"] is None:
+            del out.meta["spark_dtype"]
+    return out

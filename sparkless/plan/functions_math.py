@@ -192,6 +192,11 @@ def _width_bucket(c: Call) -> exp.Expression:
 
 def _checked(c: Call, op: str) -> exp.Expression:
     """try_add/try_subtract/try_multiply: NULL where Spark's integral result overflows."""
+    from sparkless.plan.functions_datetime import interval_arith
+
+    on_intervals = interval_arith(c, op)
+    if on_intervals is not None:
+        return on_intervals
     left, right = c.type(0), c.type(1)
     lr, rr = _INT_RANGE.get(type(left)), _INT_RANGE.get(type(right))
     if lr and rr:
@@ -224,6 +229,11 @@ def _try_multiply(c: Call) -> exp.Expression:
 
 @register("try_divide")
 def _try_divide(c: Call) -> exp.Expression:
+    from sparkless.plan.functions_datetime import interval_arith
+
+    on_intervals = interval_arith(c, "/")
+    if on_intervals is not None:
+        return on_intervals
     left, right = c.type(0), c.type(1)
     if isinstance(left, DecimalType) and isinstance(right, DecimalType):
         return template("{a} / nullif({b}, 0)", nullable=True, a=c.arg(0), b=c.arg(1))

@@ -22,6 +22,7 @@ from pyspark.sql.types import (
     BinaryType,
     BooleanType,
     ByteType,
+    CalendarIntervalType,
     CharType,
     DataType,
     DateType,
@@ -141,6 +142,7 @@ _DUCKDB_SQL: dict[type[DataType], str] = {
     TimestampNTZType: "TIMESTAMP",
     DayTimeIntervalType: "INTERVAL",
     YearMonthIntervalType: "INTERVAL",
+    CalendarIntervalType: "INTERVAL",
     TimeType: "TIME",
     NullType: '"NULL"',
 }
@@ -365,7 +367,10 @@ def _null_fields_nullable(dt: DataType) -> DataType:
 
 
 def arrow_type_of(dt: DataType) -> pa.DataType:
-    """Arrow type Spark Connect uses on the wire (timestamps as ``timestamp[us, tz=UTC]``)."""
+    """Arrow type Spark Connect uses on the wire (timestamps as ``timestamp[us, tz=UTC]``);
+    year-month and calendar intervals as DuckDB's month_day_nano (see arrow_schema_of)."""
+    if isinstance(dt, (YearMonthIntervalType, CalendarIntervalType)):
+        return pa.month_day_nano_interval()
     return to_arrow_type(_null_fields_nullable(dt), timezone="UTC")
 
 
@@ -375,12 +380,25 @@ def spark_type_from_arrow(at: pa.DataType) -> DataType:
 
 
 def arrow_schema_of(struct: StructType) -> pa.Schema:
-    """Arrow schema for a result; duplicate names are legal in Spark results (``a JOIN a``)."""
-    return to_arrow_schema(
+    """Arrow schema for a result; duplicate names are legal in Spark results (``a JOIN a``).
+
+    Year-month and calendar intervals have no Arrow type pyarrow can make: such a column
+    stays DuckDB's month_day_nano (show() formats it; the client cannot read it)."""
+    months = [i for i, f in enumerate(struct.fields)
+              if isinstance(f.dataType, (YearMonthIntervalType, CalendarIntervalType))]
+    if months:
+        struct = StructType([
+            StructField(f.name, DayTimeIntervalType(), f.nullable, f.metadata) if i in months else f
+            for i, f in enumerate(struct.fields)
+        ])
+    schema = to_arrow_schema(
         _null_fields_nullable(struct),
         error_on_duplicated_field_names_in_struct=False,
         timezone="UTC",
     )
+    for i in months:
+        schema = schema.set(i, schema.field(i).with_type(pa.month_day_nano_interval()))
+    return schema
 
 
 # --------------------------------------------------------------------------- Connect protos
