@@ -34,14 +34,13 @@ from executors.memory import (
 from shuffle.arrow_io import ipc_to_table, schema_from_b64, schema_to_b64, write_options
 from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
-from shuffle.writer import default_codec, write_map_output
+from shuffle.writer import BATCH_ROWS, default_codec, write_map_output
 from storage import BlockStore, open_store
 from storage.units import parse_size
 
 THREADS_CONF = "spark.sparkless.task.threads"
 DEFAULT_THREADS = 1
 RESULT_BATCH_ROWS = 64 * 1024
-SHUFFLE_BATCH_ROWS = 1 << 20  # grouped at a time by the shuffle writer (~100 MB of gensort)
 PID_COLUMN = "__sparkless_pid"
 
 _lock = threading.Lock()  # one task at a time per process, as in a Lambda sandbox
@@ -164,7 +163,7 @@ def write_shuffle(
         query = f"SELECT *, {pid_sql} AS {PID_COLUMN} FROM ({sql}) AS __sparkless_fragment"
         pids = PID_COLUMN
     # streamed: the writer groups a batch at a time and never holds the whole result
-    reader = TimedReader(con.sql(query), SHUFFLE_BATCH_ROWS)
+    reader = TimedReader(con.sql(query), BATCH_ROWS)
     status = write_map_output(
         store,
         attempt_prefix(event) + "/shuffle.data",
