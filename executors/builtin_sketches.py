@@ -183,12 +183,39 @@ def _random(kind: str, out_type: pa.DataType) -> Callable[..., pa.Array]:
     return call
 
 
+_NUMERIC_KINDS = ("i32", "i64", "f32", "f64")
+
+
+def _hash_vector(family: str, kind: str) -> Callable[..., pa.Array]:
+    """A numeric column's hash step over a whole vector with numpy (a null keeps the seed)."""
+
+    def call(values: pa.ChunkedArray, seeds: pa.ChunkedArray) -> pa.Array:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        from executors import spark_hash
+
+        seed = seeds.to_numpy()
+        filled = pc.fill_null(values, 0).to_numpy()
+        fn = spark_hash.murmur3_numeric if family == "murmur3" else spark_hash.xxhash64_numeric
+        out = fn(filled, seed, kind)
+        if values.null_count:
+            out = np.where(values.is_null().to_numpy(), seed.astype(out.dtype), out)
+        return pa.array(out)
+
+    return call
+
+
 def _register() -> None:
     from executors.python_udf import with_arity
 
     for name, spec in _sketch_specs().items():
-        builtins.builtin(name, spec.params, spec.returns, kind="arrow", special_nulls=True)(
-            with_arity(_rows(spec), len(spec.params)))
+        family, _, kind = name.partition("_")
+        if family in ("murmur3", "xxhash64") and kind in _NUMERIC_KINDS:
+            fn = _hash_vector(family, kind)
+        else:
+            fn = with_arity(_rows(spec), len(spec.params))
+        builtins.builtin(name, spec.params, spec.returns, kind="arrow", special_nulls=True)(fn)
     site = ["BIGINT", "INTEGER", "BIGINT"]  # seed, partition, row ordinal in the task
     for name, extra, returns in (("rand", [], "DOUBLE"), ("randn", [], "DOUBLE"),
                                  ("randstr", ["INTEGER"], "VARCHAR")):
