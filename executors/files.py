@@ -19,8 +19,8 @@ import duckdb
 
 from shuffle.partitioning import quote_ident
 
-FORMATS = ("parquet", "csv", "json", "text", "orc")
-ARROW_WRITTEN = ("text", "orc")  # DuckDB's COPY has no such format: written from Arrow
+FORMATS = ("parquet", "csv", "json", "text", "orc", "xml")
+ARROW_WRITTEN = ("text", "orc", "xml")  # DuckDB's COPY has no such format: written from Arrow
 
 # Spark codec name -> (DuckDB codec, part of the Spark file extension before the format).
 PARQUET_CODECS: dict[str, tuple[str, str]] = {
@@ -198,6 +198,8 @@ def _write_arrow(
             codec = str(options.get("compression", options.get("codec", "snappy"))).lower()
             codec = {"none": "uncompressed"}.get(codec, codec)
             ext = ("" if codec == "uncompressed" else f".{codec}") + ".orc"
+        elif fmt == "xml":
+            codec, ext = "none", ".xml"
         else:
             codec = str(options.get("compression", "none")).lower()
             ext = ".txt" + {"gzip": ".gz", "none": "", "uncompressed": ""}[codec]
@@ -208,6 +210,9 @@ def _write_arrow(
             import pyarrow.orc as orc
 
             orc.write_table(part, path, compression=codec)
+        elif fmt == "xml":
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(_xml_document(part, options))
         else:
             import gzip
 
@@ -219,3 +224,22 @@ def _write_arrow(
         total += os.path.getsize(path)
         files.append(rel)
     return FilesWritten(files=files, rows=table.num_rows, bytes=total)
+
+
+def _xml_document(table: Any, options: Mapping[str, Any]) -> str:
+    """Spark's XML writer: a declaration, ``rootTag`` (ROWS) around one ``rowTag`` (ROW)
+    element per row, fields as child elements (``_name`` fields as attributes), rendered
+    as ``to_xml`` renders a struct (``executors/builtin_xml.py``)."""
+    import json
+
+    from executors.builtin_xml import _render
+
+    row_tag = str(options.get("rowTag", "ROW"))
+    root_tag = str(options.get("rootTag", "ROWS"))
+    declaration = str(options.get("declaration", 'version="1.0" encoding="UTF-8" standalone="yes"'))
+    out = [f"<?xml {declaration}?>"] if declaration else []
+    out.append(f"<{root_tag}>")
+    for row in table.to_pylist():
+        _render(row_tag, json.loads(json.dumps(row, default=str)), 4, out)
+    out.append(f"</{root_tag}>")
+    return "\n".join(out) + "\n"

@@ -164,7 +164,7 @@ class ConnectPlanner:
         from sparkless.connect.streaming import check_batch
 
         check_batch(logical)
-        if fmt not in ("parquet", "csv", "json", "text", "orc"):
+        if fmt not in ("parquet", "csv", "json", "text", "orc", "xml"):
             raise unsupported(f"Writing the format '{fmt}'")
         if fmt == "text":
             data_cols = [a for a in logical.output if a.name.lower() not in {p.lower() for p in partition_by}]

@@ -183,7 +183,42 @@ def zip_(conv: RelationConverter, r: pb.Zip) -> ir.Plan:
     return conv.b.project(base, exprs)
 
 
+def parse(conv: RelationConverter, r: pb.Parse) -> ir.Plan:
+    """``spark.read.json(df)`` / ``csv(df)`` / ``xml(df)``: a DataFrame of strings read as
+    the lines of a file. The strings are collected (as Spark scans them all to infer a
+    schema), written to a temporary file and read by the ordinary reader (its inference
+    and options), eagerly: the result is a local relation."""
+    import os
+    import shutil
+    import tempfile
+
+    from sparkless.plan import sources
+
+    fmt = {pb.Parse.PARSE_FORMAT_JSON: "json", pb.Parse.PARSE_FORMAT_CSV: "csv",
+           pb.Parse.PARSE_FORMAT_XML: "xml"}.get(r.format)
+    if fmt is None:
+        raise unsupported("Parsing a DataFrame of strings in an unknown format")
+    child = conv.convert(r.input)
+    if len(child.output) != 1 or not isinstance(child.output[0].dtype, StringType):
+        raise AnalysisException(
+            f"The input of spark.read.{fmt}(DataFrame) must be one string column.",
+            "INVALID_PARSE_INPUT", sql_state="42K09",
+        )
+    schema = proto_schema_to_pyspark_data_type(r.schema) if r.HasField("schema") else None
+    lines = [v for v in conv.session.collect(child).column(0).to_pylist() if v is not None]
+    tmp = tempfile.mkdtemp(prefix="sparkless-parse-")
+    try:
+        with open(os.path.join(tmp, f"part-00000.{fmt}"), "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in lines)
+        plan = sources.read(fmt, [tmp], dict(r.options), schema, conv.session.oracle.con)
+        table = conv.session.collect(plan)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return conv.b.local(table, plan.schema())
+
+
 HANDLERS = {
+    "parse": parse,
     "tail": tail,
     "to_schema": to_schema,
     "unpivot": unpivot,

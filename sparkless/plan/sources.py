@@ -122,7 +122,7 @@ def read(
     con: duckdb.DuckDBPyConnection,
 ) -> ir.Plan:
     fmt = fmt.lower()
-    if fmt not in ("parquet", "csv", "json", "text", "orc"):
+    if fmt not in ("parquet", "csv", "json", "text", "orc", "xml"):
         raise unsupported(f"The data source format '{fmt}'")
     if not paths:
         raise AnalysisException(
@@ -140,6 +140,8 @@ def read(
         return _text_scan(files, partitioned, options, schema, paths)
     if fmt == "orc":
         return _orc_scan(files, partitioned, schema, paths)
+    if fmt == "xml":
+        return _xml_scan(files, partitioned, options, schema)
     hive = f", hive_partitioning={'true' if partitioned else 'false'}"
     if fmt == "parquet":
         reader = f"read_parquet({{files}}{hive}, union_by_name=true)"
@@ -249,6 +251,90 @@ def _orc_scan(
         )
     attrs = [ir.Attribute(f.name, f.dataType, True) for f in schema.fields]
     return ir.LocalRelation(table.rename_columns([a.col for a in attrs]), attrs)
+
+
+def _xml_scan(
+    files: list[str], partitioned: list[str], options: dict[str, str], schema: StructType | None
+) -> ir.Plan:
+    """Spark's XML source (spark-xml's conventions, ``executors/builtin_xml.py``): every
+    ``rowTag`` element is a row, its schema inferred (fields sorted by name, attributes as
+    ``_name``) and merged over the rows. Read on the driver with Python's XML parser into a
+    local relation, as ORC is: DuckDB has no XML reader."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    import pyarrow as pa
+
+    from executors.builtin_xml import _convert, infer
+    from sparkless.plan.types import arrow_schema_of, parse_ddl
+
+    if partitioned:
+        raise unsupported("Reading partitioned XML directories")
+    row_tag = _opt(options, "rowTag", default="ROW") or "ROW"
+    exclude = _true(_opt(options, "excludeAttribute", default="false"))
+    rows = []
+    for f in files:
+        with open(f, encoding=_opt(options, "encoding", "charset", default="utf-8") or "utf-8") as fh:
+            text = re.sub(r"^\s*<\?xml[^>]*\?>", "", fh.read())
+        try:
+            root = ET.fromstring(f"<sparkless-root>{text}</sparkless-root>")
+        except ET.ParseError as e:
+            raise AnalysisException(f"Cannot read {f} as XML: {e}", "CANNOT_READ_FILE") from None
+        rows.extend(e for e in root.iter(row_tag))
+    if schema is None:
+        merged: DataType | None = None
+        for e in rows:
+            t = parse_ddl(infer(e, exclude))
+            merged = t if merged is None else _merge_xml_types(merged, t)
+        if not isinstance(merged, StructType):
+            raise AnalysisException(
+                "Unable to infer schema for XML. It must be specified manually.", "UNABLE_TO_INFER_SCHEMA"
+            )
+        schema = merged
+    spec = json.loads(schema.json())
+    data = [_convert(e, spec) for e in rows]
+    texts = pa.schema([pa.field(f.name, _as_text(f.dataType)) for f in schema.fields])
+    table = pa.Table.from_pylist([d if isinstance(d, dict) else {} for d in data], schema=texts)
+    target = arrow_schema_of(schema)
+    table = pa.Table.from_arrays(
+        [c.cast(f.type) for c, f in zip(table.columns, target)], schema=target
+    )
+    attrs = [ir.Attribute(f.name, f.dataType, True) for f in schema.fields]
+    return ir.LocalRelation(table.rename_columns([a.col for a in attrs]), attrs)
+
+
+def _as_text(dt: DataType):  # noqa: ANN202 - a pyarrow type
+    """The Arrow shape of ``dt`` with every leaf a string (what the XML parser yields)."""
+    import pyarrow as pa
+    from pyspark.sql.types import ArrayType
+
+    if isinstance(dt, StructType):
+        return pa.struct([pa.field(f.name, _as_text(f.dataType)) for f in dt.fields])
+    if isinstance(dt, ArrayType):
+        return pa.list_(_as_text(dt.elementType))
+    return pa.string()
+
+
+def _merge_xml_types(a: DataType, b: DataType) -> DataType:
+    """Two rows' inferred types as one: fields united (sorted by name), numbers widened,
+    an element seen once and repeated elsewhere an array, anything else a string."""
+    from pyspark.sql.types import ArrayType, DoubleType, NumericType
+
+    if a == b:
+        return a
+    if isinstance(a, StructType) and isinstance(b, StructType):
+        fa, fb = {f.name: f.dataType for f in a.fields}, {f.name: f.dataType for f in b.fields}
+        return StructType([
+            StructField(n, _merge_xml_types(fa[n], fb[n]) if n in fa and n in fb else fa.get(n) or fb[n], True)
+            for n in sorted(set(fa) | set(fb))
+        ])
+    if isinstance(a, ArrayType) or isinstance(b, ArrayType):
+        ea = a.elementType if isinstance(a, ArrayType) else a
+        eb = b.elementType if isinstance(b, ArrayType) else b
+        return ArrayType(_merge_xml_types(ea, eb), True)
+    if isinstance(a, NumericType) and isinstance(b, NumericType):
+        return DoubleType()
+    return StringType()
 
 
 def _every_column(reader: str, source_types: list) -> str:

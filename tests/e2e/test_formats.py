@@ -98,3 +98,27 @@ def test_read_of_several_files_comes_largest_first(compare, tmp_path):
     (small / "a.json").write_text('{"age":30,"name":"Bob"}\n')
     (large / "b.json").write_text('{"age":25,"name":"Alice"}\n')
     compare(lambda s: s.read.json([str(small), str(large)]), ordered=True)
+
+
+def test_xml_round_trip(compare, writer, tmp_path):
+    session, connect = writer
+    path = str(tmp_path / "x")
+    _write(session, connect, lambda s: s.createDataFrame(
+        [(100, "Hyukjin Kwon", 1.5), (7, "a & b", None)], "age BIGINT, name STRING, score DOUBLE"
+    ).coalesce(1).write.option("rowTag", "person").xml(path))
+    compare(lambda s: s.read.option("rowTag", "person").xml(path))
+    compare(lambda s: s.read.option("rowTag", "person").schema("name STRING, age INT").xml(path))
+
+
+def test_read_of_a_dataframe_of_strings(compare):
+    def json_df(s):
+        return s.createDataFrame([('{"name": "Alice", "age": 25}',), ('{"name": "Bob", "age": 30}',)],
+                                 "value STRING")
+
+    def xml_df(s):
+        return s.createDataFrame([("<p><name>Alice</name><age>25</age></p>",),
+                                  ("<p><name>Bob</name><age>30.5</age></p>",)], "value STRING")
+
+    compare(lambda s: s.read.json(json_df(s)))
+    compare(lambda s: s.read.json(json_df(s), schema="name STRING, age INT"))
+    compare(lambda s: s.read.option("rowTag", "p").xml(xml_df(s)))
