@@ -187,7 +187,8 @@ _NUMERIC_KINDS = ("i32", "i64", "f32", "f64")
 
 
 def _hash_vector(family: str, kind: str) -> Callable[..., pa.Array]:
-    """A numeric column's hash step over a whole vector with numpy (a null keeps the seed)."""
+    """A column's hash step over a whole vector with numpy (a null keeps the seed); numbers
+    for both hashes, strings and binary for Murmur3 (xxhash64's C library is fast per value)."""
 
     def call(values: pa.ChunkedArray, seeds: pa.ChunkedArray) -> pa.Array:
         import numpy as np
@@ -196,9 +197,19 @@ def _hash_vector(family: str, kind: str) -> Callable[..., pa.Array]:
         from executors import spark_hash
 
         seed = seeds.to_numpy()
-        filled = pc.fill_null(values, 0).to_numpy()
-        fn = spark_hash.murmur3_numeric if family == "murmur3" else spark_hash.xxhash64_numeric
-        out = fn(filled, seed, kind)
+        if kind in ("str", "bin"):  # murmur3 only: the bytes of each value from the buffers
+            flat = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+            flat = flat.cast(pa.large_binary())
+            buffers = flat.buffers()
+            offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+                flat.offset : flat.offset + len(flat) + 1]
+            data = (np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None
+                    else np.zeros(0, np.uint8))
+            out = spark_hash.murmur3_bytes_vector(offsets, data, seed)
+        else:
+            filled = pc.fill_null(values, 0).to_numpy()
+            fn = spark_hash.murmur3_numeric if family == "murmur3" else spark_hash.xxhash64_numeric
+            out = fn(filled, seed, kind)
         if values.null_count:
             out = np.where(values.is_null().to_numpy(), seed.astype(out.dtype), out)
         return pa.array(out)
@@ -211,7 +222,8 @@ def _register() -> None:
 
     for name, spec in _sketch_specs().items():
         family, _, kind = name.partition("_")
-        if family in ("murmur3", "xxhash64") and kind in _NUMERIC_KINDS:
+        if (family in ("murmur3", "xxhash64") and kind in _NUMERIC_KINDS) or (
+                family == "murmur3" and kind in ("str", "bin")):
             fn = _hash_vector(family, kind)
         else:
             fn = with_arity(_rows(spec), len(spec.params))

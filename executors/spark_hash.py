@@ -200,3 +200,43 @@ def xxhash64_numeric(values: np.ndarray, seeds: np.ndarray, kind: str) -> np.nda
         h *= _P3
         h ^= h >> np.uint64(32)
     return h.view(np.int64)
+
+
+def _mix_k1v(k: np.ndarray) -> np.ndarray:
+    return _rotl32v(k * np.uint32(0xCC9E2D51), 15) * np.uint32(0x1B873593)
+
+
+def _mix_h1v(h: np.ndarray, k: np.ndarray) -> np.ndarray:
+    return _rotl32v(h ^ k, 13) * np.uint32(5) + np.uint32(0xE6546B64)
+
+
+def murmur3_bytes_vector(offsets: np.ndarray, data: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """:func:`murmur3_bytes` (Spark's tail) of every value of a binary vector given by its
+    Arrow ``offsets`` and ``data``: word ``j`` of all values at once, longest values first."""
+    starts = offsets[:-1].astype(np.int64)
+    lengths = (offsets[1:] - offsets[:-1]).astype(np.int64)
+    nwords = lengths // 4
+    order = np.argsort(-nwords, kind="stable")
+    by_words = nwords[order]
+    with np.errstate(over="ignore"):
+        h = seeds.astype(np.int64).astype(np.uint32)
+        for j in range(int(by_words[0]) if len(by_words) else 0):
+            rows = order[: int(np.searchsorted(-by_words, -j, side="left"))]
+            p = starts[rows] + 4 * j
+            w = (data[p].astype(np.uint32) | (data[p + 1].astype(np.uint32) << np.uint32(8))
+                 | (data[p + 2].astype(np.uint32) << np.uint32(16))
+                 | (data[p + 3].astype(np.uint32) << np.uint32(24)))
+            h[rows] = _mix_h1v(h[rows], _mix_k1v(w))
+        tail = lengths - 4 * nwords
+        for t in range(3):
+            rows = np.nonzero(tail > t)[0]
+            if len(rows):
+                b = data[starts[rows] + 4 * nwords[rows] + t].view(np.int8).astype(np.int32)
+                h[rows] = _mix_h1v(h[rows], _mix_k1v(b.view(np.uint32)))
+        h ^= lengths.astype(np.uint32)
+        h ^= h >> np.uint32(16)
+        h *= np.uint32(0x85EBCA6B)
+        h ^= h >> np.uint32(13)
+        h *= np.uint32(0xC2B2AE35)
+        h ^= h >> np.uint32(16)
+    return h.view(np.int32)
