@@ -146,7 +146,7 @@ def _load_declarations() -> None:
         "xpath", "xpath_boolean", "xpath_double", "xpath_string", "xpath_long", "xpath_int",
         "xpath_short", "csv_fields", "parse_url", "url_decode", "to_base32", "from_base32",
     )
-    declare("executors.builtin_xml", "xml_to_json", "infer_xml_schema")
+    declare("executors.builtin_xml", "xml_to_json", "to_xml")
     declare("executors.builtin_datetime", "strptime", "try_strptime")
     declare("executors.builtin_sampling", "poisson_count")
     declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "hmac")

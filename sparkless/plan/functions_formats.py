@@ -7,7 +7,13 @@ java.net.URI's reading of a URL) calls the Python built-ins of
 
 from __future__ import annotations
 
-from pyspark.sql.types import BinaryType, DataType, StringType, StructType
+from pyspark.sql.types import (
+    BinaryType,
+    DataType,
+    StringType,
+    StructType,
+    _parse_datatype_json_string,
+)
 from sqlglot import exp
 
 from executors.builtins import call
@@ -56,10 +62,8 @@ def literal_schema(c: Call, i: int, what: str) -> DataType:
             "INVALID_SCHEMA.NON_STRING_LITERAL",
             sql_state="42K07",
         )
-    if value.lstrip().startswith("{"):
-        import json
-
-        return DataType.fromJson(json.loads(value))
+    if value.lstrip().startswith("{"):  # a StructType the client sent as its JSON
+        return _parse_datatype_json_string(value)
     return parse_ddl(value)
 
 
@@ -278,3 +282,61 @@ def _utf8_identity(c: Call) -> exp.Expression:
     if isinstance(c.type(0), BinaryType):
         raise unsupported(f"{c.name} of binary input")
     return template("CAST({s} AS VARCHAR)", s=c.arg(0))
+
+
+# --------------------------------------------------------------------------- XML
+
+
+@register("from_xml")
+def _from_xml(c: Call) -> exp.Expression:
+    import json
+
+    from sparkless.plan.functions_json import _structure
+
+    schema = literal_schema(c, 1, "from_xml")
+    if not isinstance(schema, StructType):
+        raise AnalysisException(
+            f"Schema should be struct type but got {schema.simpleString()}.",
+            "INVALID_SCHEMA.NON_STRUCT_TYPE",
+            sql_state="42K07",
+        )
+    structure = json.dumps(_structure(schema)).replace("'", "''")
+    spec = _sql_str(schema.json())
+    target = duckdb_type_sql(schema)
+    return template(
+        f"CASE WHEN {{s}} IS NULL THEN NULL ELSE CAST(json_transform("
+        f"{call('xml_to_json')}({{s}}, {spec}), '{structure}') AS {target}) END",
+        nullable=True,
+        s=text(c, 0),
+    )
+
+
+@register("schema_of_xml")
+def _schema_of_xml(c: Call) -> exp.Expression:
+    from executors.builtin_xml import infer, parse
+
+    value = c.literal_value(0)
+    root = parse(value) if isinstance(value, str) else None
+    if root is None:
+        raise AnalysisException(
+            f"The input xml of schema_of_xml must be a well-formed XML string literal, got {value!r}.",
+            "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
+            sql_state="42K09",
+        )
+    opts = options(c, 1)
+    inferred = infer(root, _flag(opts, "excludeAttribute", False))
+    if not inferred.startswith("STRUCT<"):
+        inferred = f"STRUCT<{'_VALUE'}: {inferred}>"
+    out = exp.Literal.string(inferred)
+    out.meta["nullable"] = False
+    return out
+
+
+@register("to_xml")
+def _to_xml(c: Call) -> exp.Expression:
+    if not isinstance(c.type(0), StructType):
+        raise unsupported("to_xml of a non-struct value")
+    tag = options(c, 1).get("rowTag", "ROW")
+    return template(
+        f"{call('to_xml')}(CAST(to_json({{s}}) AS VARCHAR), {_sql_str(tag)})", s=c.arg(0)
+    )

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 
-from pyspark.sql.types import ArrayType, DataType, MapType, StringType, StructType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    MapType,
+    StringType,
+    StructType,
+    _parse_datatype_json_string,
+)
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException, unsupported
@@ -22,7 +29,7 @@ def _schema(c: Call, i: int) -> DataType:
             sql_state="42K07",
         )
     if text.lstrip().startswith("{"):
-        return DataType.fromJson(json.loads(text))
+        return _parse_datatype_json_string(text)
     return parse_ddl(text)
 
 
