@@ -351,8 +351,9 @@ def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
         return ArrayType(dtype.elementType, False)
     if isinstance(dtype, ArrayType) and isinstance(e, exp.Array) and e.expressions:
         # array(...): containsNull only if an item may be null; items' own refinements
-        items = [refine_type(x, dtype.elementType) for x in e.expressions]
-        element = items[0] if all(i == items[0] for i in items) else dtype.elementType
+        items = [refine_type(x, dtype.elementType) for x in e.expressions
+                 if not isinstance(x, exp.Null)]
+        element = items[0] if items and all(i == items[0] for i in items) else dtype.elementType
         return ArrayType(element, any(nullability(x) for x in e.expressions))
     flags = e.meta.get("field_nullable")  # struct(...) / withField: Spark's per-field nullability
     if isinstance(dtype, StructType) and flags and len(flags) == len(dtype.fields):

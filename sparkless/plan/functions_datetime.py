@@ -373,7 +373,9 @@ def _to_utc_timestamp(c: Call) -> exp.Expression:
 
 def _make_local(c: Call) -> tuple[exp.Expression, exp.Expression | None]:
     """make_timestamp's arguments as a zone-less TIMESTAMP and the zone argument, if any:
-    ``(year, month, day, hour, min, sec[, tz])`` or ``(date, time[, tz])``."""
+    ``(year, month, day, hour, min, sec[, tz])`` or ``(date, time[, tz])``. Invalid fields
+    give NULL (try_ forms, no ANSI) or Spark's error -- checked with arithmetic, not with
+    DuckDB's try(): its optimizer may hoist a shared make_timestamp() out of the try()."""
     if len(c.args) in (2, 3):
         local = template("CAST({d} AS DATE) + CAST({t} AS TIME)", d=c.arg(0), t=c.arg(1))
         return local, c.args[2] if len(c.args) == 3 else None
@@ -386,18 +388,24 @@ def _make_local(c: Call) -> tuple[exp.Expression, exp.Expression | None]:
             sql_state="42605",
         )
     y, mo, d, h, mi, s = c.args[:6]
+    leap = "(({y} % 4 = 0 AND {y} % 100 <> 0) OR {y} % 400 = 0)"
+    last = (f"CASE WHEN {{mo}} = 2 THEN (CASE WHEN {leap} THEN 29 ELSE 28 END) "
+            "WHEN {mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END")
+    valid = (f"{{mo}} BETWEEN 1 AND 12 AND {{d}} BETWEEN 1 AND ({last}) AND {{h}} BETWEEN 0 AND 23 "
+             "AND {mi} BETWEEN 0 AND 59 AND {s} >= 0 AND {s} < 60")
+    bad = "NULL" if _safe(c) else (
+        "error('[DATETIME_FIELD_OUT_OF_BOUNDS] Invalid date or time fields in " + c.name
+        + ". If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.')")
     local = template(
-        "make_timestamp(CAST({y} AS BIGINT), CAST({mo} AS BIGINT), CAST({d} AS BIGINT), "
-        "CAST({h} AS BIGINT), CAST({mi} AS BIGINT), CAST({s} AS DOUBLE))",
-        y=y, mo=mo, d=d, h=h, mi=mi, s=s,
+        f"CASE WHEN {valid} THEN make_timestamp({{y}}, {{mo}}, {{d}}, {{h}}, {{mi}}, {{s}}) "
+        f"ELSE {bad} END",
+        y=exp.cast(y, "BIGINT"), mo=exp.cast(mo, "BIGINT"), d=exp.cast(d, "BIGINT"),
+        h=exp.cast(h, "BIGINT"), mi=exp.cast(mi, "BIGINT"), s=exp.cast(s, "DOUBLE"),
     )
     return local, c.args[6] if len(c.args) == 7 else None
 
 
-def _maybe_try(c: Call, e: exp.Expression) -> exp.Expression:
-    """Invalid fields: NULL for try_ (and without ANSI), else DuckDB's error."""
-    if _safe(c):
-        e = template("try({e})", e=e)
+def _nullable(c: Call, e: exp.Expression) -> exp.Expression:
     e.meta["nullable"] = True  # Spark: make_timestamp's result may be NULL even under ANSI
     return e
 
@@ -409,13 +417,13 @@ def _make_timestamp(c: Call) -> exp.Expression:
         out = template("CAST({l} AS TIMESTAMPTZ)", l=local)
     else:
         out = template("timezone({z}, {l})", l=local, z=zone_sql(zone))
-    return _maybe_try(c, out)
+    return _nullable(c, out)
 
 
 @register("make_timestamp_ntz", "try_make_timestamp_ntz")
 def _make_timestamp_ntz(c: Call) -> exp.Expression:
     local, _ = _make_local(c)
-    return _maybe_try(c, local)
+    return _nullable(c, local)
 
 
 # ---- TIME (Spark 4.1's TimeType; DuckDB's TIME, microseconds of the day) ------------------
@@ -468,6 +476,7 @@ def _time_from(c: Call, per_second: int) -> exp.Expression:
     return template(
         f"CASE WHEN {micros} < 0 OR {micros} >= 86400000000 THEN {bad} "
         f"ELSE TIME '00:00:00' + to_microseconds({micros}) END",
+        nullable=True,
         x=c.arg(0),
     )
 
@@ -515,6 +524,7 @@ def _to_time(c: Call) -> exp.Expression:
 def _make_time(c: Call) -> exp.Expression:
     return template(
         "make_time(CAST({h} AS BIGINT), CAST({m} AS BIGINT), CAST({s} AS DOUBLE))",
+        nullable=True,
         h=c.arg(0), m=c.arg(1), s=c.arg(2),
     )
 
@@ -634,7 +644,7 @@ def _window(c: Call) -> exp.Expression:
 @register("window_time")
 def _window_time(c: Call) -> exp.Expression:
     """The event time of a window: its end less one microsecond."""
-    return template("{w}['end'] - INTERVAL 1 MICROSECOND", w=c.arg(0))
+    return template("{w}['end'] - INTERVAL 1 MICROSECOND", nullable=True, w=c.arg(0))
 
 
 @register("monotonically_increasing_id")
@@ -811,3 +821,17 @@ def interval_arith(c: Call, op: str) -> exp.Expression | None:
         if out.meta["spark_dtype"] is None:
             del out.meta["spark_dtype"]
     return out
+
+
+@register("counter_diff")
+def _counter_diff(c: Call) -> exp.Expression:
+    """``counter_diff(c[, start]).over(w)``: the increase of a monotonic counter since the
+    previous row; NULL on the first row, on a reset (the value went down) or when the
+    counter's start time changed. Written with lag(), which the window's OVER reaches."""
+    v = c.arg(0)
+    reset = "lag({v}) IS NULL OR {v} < lag({v})"
+    if len(c.args) > 1:
+        reset += " OR {s} IS DISTINCT FROM lag({s})"
+        return template(f"CASE WHEN {reset} THEN NULL ELSE {{v}} - lag({{v}}) END",
+                        nullable=True, v=v, s=c.arg(1))
+    return template(f"CASE WHEN {reset} THEN NULL ELSE {{v}} - lag({{v}}) END", nullable=True, v=v)
