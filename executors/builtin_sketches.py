@@ -11,10 +11,9 @@ registry, so it stays light: the implementations (``executors.sketches``,
 Every function is of DuckDB's ``arrow`` kind and sees nulls: an aggregate skips the nulls
 in its list, a scalar function of a null sketch is null. Hashes chain one column at a
 time (``sparkless_murmur3_<kind>(value, seed)``, a null value passing the seed through),
-as Spark's ``hash(a, b)`` seeds ``b``'s hash with ``a``'s. A random function gets the row's
-ordinal in the task (``row_number() OVER ()``) and returns the value Spark's
-``XORShiftRandom(seed + partitionIndex)`` draws for that row; the generator of a stream is
-kept between vectors, so a task's rows cost one draw each.
+as Spark's ``hash(a, b)`` seeds ``b``'s hash with ``a``'s. A random function gets its
+call site and query run (``txid_current()``) and continues the stream of Spark's
+``XORShiftRandom(seed + partitionIndex)`` from vector to vector: one draw per row.
 """
 
 from __future__ import annotations
@@ -145,8 +144,9 @@ def _rows(spec: Spec) -> Callable[..., pa.Array]:
 
 # ----------------------------------------------------------------------------- random
 
-_CHARS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_generators: dict[tuple, list] = {}  # (function, seed, partition) -> [rng, rows drawn]
+_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_generators: dict[tuple, Any] = {}  # (function, seed, partition, call site, ...) -> its rng
+_query: list[int] = [-1]  # the query run (txid) the generators belong to
 
 
 def _draw(kind: str, rng: Any, extra: tuple) -> Any:
@@ -158,27 +158,26 @@ def _draw(kind: str, rng: Any, extra: tuple) -> Any:
 
 
 def _random(kind: str, out_type: pa.DataType) -> Callable[..., pa.Array]:
-    """Row ``i`` of a task (1-based) gets the ``i``-th draw of XORShiftRandom(seed + pid)."""
+    """Each call continues the stream of XORShiftRandom(seed + partition) of its call site
+    in this query run: one draw per row, as Spark's per-partition generator."""
 
-    def call(seed: pa.ChunkedArray, pid: pa.ChunkedArray, row: pa.ChunkedArray,
-             *extra: pa.ChunkedArray) -> pa.Array:
+    def call(seed: pa.ChunkedArray, pid: pa.ChunkedArray, site: pa.ChunkedArray,
+             query: pa.ChunkedArray, *extra: pa.ChunkedArray) -> pa.Array:
         from executors.spark_random import XORShiftRandom
 
-        out = []
-        seeds, pids, rows = seed.to_pylist(), pid.to_pylist(), row.to_pylist()
-        extras = [e.to_pylist() for e in extra]
-        for j, (s, p, i) in enumerate(zip(seeds, pids, rows, strict=True)):
-            key = (kind, s, p, *(e[j] for e in extras))
-            state = _generators.get(key)
-            if state is None or state[1] >= i:  # a new task (or an earlier row): start over
-                state = _generators[key] = [XORShiftRandom(s + p), 0]
-            rng = state[0]
-            value = None
-            while state[1] < i:
-                value = _draw(kind, rng, tuple(e[j] for e in extras))
-                state[1] += 1
-            out.append(value)
-        return pa.array(out, out_type)
+        n = len(seed)
+        if n == 0:
+            return pa.array([], out_type)
+        txid = query[0].as_py()
+        if txid != _query[0]:  # a new task (or a rerun): every stream starts over
+            _generators.clear()
+            _query[0] = txid
+        consts = tuple(e[0].as_py() for e in extra)
+        key = (kind, seed[0].as_py(), pid[0].as_py(), site[0].as_py(), *consts)
+        rng = _generators.get(key)
+        if rng is None:
+            rng = _generators[key] = XORShiftRandom(key[1] + key[2])
+        return pa.array([_draw(kind, rng, consts) for _ in range(n)], out_type)
 
     return call
 
@@ -228,7 +227,7 @@ def _register() -> None:
         else:
             fn = with_arity(_rows(spec), len(spec.params))
         builtins.builtin(name, spec.params, spec.returns, kind="arrow", special_nulls=True)(fn)
-    site = ["BIGINT", "INTEGER", "BIGINT"]  # seed, partition, row ordinal in the task
+    site = ["BIGINT", "INTEGER", "INTEGER", "UBIGINT"]  # seed, partition, call site, txid
     for name, extra, returns in (("rand", [], "DOUBLE"), ("randn", [], "DOUBLE"),
                                  ("randstr", ["INTEGER"], "VARCHAR")):
         params = site + extra

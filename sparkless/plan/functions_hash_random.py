@@ -3,12 +3,13 @@
 
 DuckDB's ``hash`` and ``random`` are other functions altogether; these run as task-side
 Python (``executors/spark_hash.py``, ``executors/spark_random.py``). A random function
-draws from Spark's ``XORShiftRandom(seed + partitionIndex)`` in the order the task scans
-its rows, so a DataFrame split into the same partitions as Spark's gets Spark's values.
+draws from Spark's ``XORShiftRandom(seed + partitionIndex)`` in the order the task
+evaluates its rows, so a DataFrame split into the same partitions as Spark's gets Spark's values.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from pyspark.sql.types import (
@@ -97,17 +98,21 @@ def _seed(c: Call, i: int) -> int:
     return value
 
 
+_sites = itertools.count(1)  # each random call site draws its own stream
+
+
 def _stream(c: Call, short: str, seed: int, *extra: exp.Expression) -> exp.Expression:
-    """``sparkless_<short>(seed, partition, row ordinal, ...)``: the task writes its partition
-    in (scheduler/dag.py); rows are numbered in the order the task scans them."""
+    """``sparkless_<short>(seed, partition, call site, query, ...)``: the task writes its
+    partition in (scheduler/dag.py); the function continues its stream from vector to
+    vector of one query run (``txid_current()``), one draw per row in the order DuckDB
+    evaluates it -- in a select list, a filter or under an aggregate alike."""
     pid = exp.cast(
         exp.Anonymous(this="getvariable", expressions=[exp.Literal.string("sparkless_partition_id")]),
         "INT",
     )
-    row = exp.Window(this=exp.RowNumber())
-    row.meta["per_task"] = True  # the task's own rows: no exchange (plan/builder.py)
-    out = call(c, short, exp.cast(exp.Literal.number(seed), "BIGINT"), pid, row, *extra,
-               nullable=False)
+    query = exp.Anonymous(this="txid_current", expressions=[])
+    out = call(c, short, exp.cast(exp.Literal.number(seed), "BIGINT"), pid,
+               exp.Literal.number(next(_sites)), query, *extra, nullable=False)
     out.meta["nondeterministic"] = True
     return out
 

@@ -268,3 +268,11 @@ def test_sketches_merged_across_partitions(compare):
         F.tuple_sketch_summary_double(F.tuple_sketch_agg_double("id", F.lit(1.0))),
         F.kll_sketch_get_n_bigint(F.kll_sketch_agg_bigint("id")),
         F.bitmap_count(F.bitmap_construct_agg(F.bitmap_bit_position("id")))))
+
+
+def test_seeded_random_in_filters(compare):
+    """rand in a WHERE (after another condition: drawn only for the rows that reach it, as
+    Spark's And) and through a column that a filter then reads."""
+    compare(lambda s: s.range(0, 60, 1, 2).filter(
+        (F.col("id") % 2 == 0) & (F.rand(42) < 0.5)).withColumn("r", F.rand(3))
+        .filter("r < 0.7"), ordered=True)
