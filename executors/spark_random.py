@@ -96,9 +96,65 @@ class XORShiftRandom:
             s = v1 * v1 + v2 * v2
             if 0 < s < 1:
                 break
-        multiplier = math.sqrt(-2 * math.log(s) / s)
+        multiplier = math.sqrt(-2 * strict_log(s) / s)  # StrictMath.sqrt is IEEE's
         self._next_gaussian = v2 * multiplier
         return v1 * multiplier
+
+
+_LN2_HI, _LN2_LO, _TWO54 = 6.93147180369123816490e-01, 1.90821492927058770002e-10, 2.0**54
+_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+       2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+       1.479819860511658591e-01)
+
+
+def strict_log(x: float) -> float:
+    """Java's ``StrictMath.log``: fdlibm's ``__ieee754_log``, bit for bit (the C library's
+    ``log`` that ``math.log`` calls may differ in the last place, and nextGaussian's
+    values with it)."""
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
+    hx, lx = bits >> 32, bits & _M32
+    k = 0
+    if hx < 0x00100000:
+        if ((hx & 0x7FFFFFFF) | lx) == 0:
+            return -math.inf
+        if hx < 0:
+            return math.nan
+        k -= 54
+        x *= _TWO54
+        bits = struct.unpack("<q", struct.pack("<d", x))[0]
+        hx = bits >> 32
+    if hx >= 0x7FF00000:
+        return x + x
+    k += (hx >> 20) - 1023
+    hx &= 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000
+    low = struct.unpack("<q", struct.pack("<d", x))[0] & _M32
+    x = struct.unpack("<d", struct.pack("<q", ((hx | (i ^ 0x3FF00000)) << 32) | low))[0]
+    k += i >> 20
+    f = x - 1.0
+    if (0x000FFFFF & (2 + hx)) < 3:
+        if f == 0.0:
+            return 0.0 if k == 0 else k * _LN2_HI + k * _LN2_LO
+        r = f * f * (0.5 - 0.33333333333333333 * f)
+        return f - r if k == 0 else k * _LN2_HI - ((r - k * _LN2_LO) - f)
+    s = f / (2.0 + f)
+    dk = float(k)
+    z = s * s
+    i = hx - 0x6147A
+    w = z * z
+    j = 0x6B851 - hx
+    t1 = w * (_LG[1] + w * (_LG[3] + w * _LG[5]))
+    t2 = z * (_LG[0] + w * (_LG[2] + w * (_LG[4] + w * _LG[6])))
+    i |= j
+    r = t2 + t1
+    if i > 0:
+        hfsq = 0.5 * f * f
+        if k == 0:
+            return f - (hfsq - s * (hfsq + r))
+        return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + dk * _LN2_LO)) - f)
+    if k == 0:
+        return f - s * (f - r)
+    return dk * _LN2_HI - ((s * (f - r) - dk * _LN2_LO) - f)
 
 
 class JavaRandom:
