@@ -79,7 +79,9 @@ def _operand(child: exp.Expression, parent: type[exp.Expression], right: bool) -
 def parse_sql_expression(text: str) -> exp.Expression:
     """``selectExpr``/``filter("...")`` strings, parsed as Spark SQL."""
     try:
-        return sqlglot.parse_one(text, read="spark")
+        from sparkless.plan.spark_dialect import SparklessSpark
+
+        return sqlglot.parse_one(text, read=SparklessSpark)
     except ParseError as e:
         raise parse_error(text, e) from None
 

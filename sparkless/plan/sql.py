@@ -18,6 +18,7 @@ from sparkless.errors import AnalysisException, ParseException, unsupported
 from sparkless.plan import generators, ir
 from sparkless.plan.analyzer import Analyzer, is_aggregate
 from sparkless.plan.grouping import GroupedSelect, grouping_sets
+from sparkless.plan.spark_dialect import SparklessSpark
 from sparkless.plan.subqueries import SubqueryPlanner, has_subquery
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def parse_statement(text: str) -> exp.Expression:
     try:
-        statements = [s for s in sqlglot.parse(text, read="spark") if s is not None]
+        statements = [s for s in sqlglot.parse(text, read=SparklessSpark) if s is not None]
     except ParseError as e:
         raise parse_error(text, e) from None
     if len(statements) != 1:
