@@ -309,7 +309,7 @@ def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> 
         return f"{lname}({rendered[0]} FROM {rendered[1]})"
     if lname in ("window", "session_window"):  # a time window column is named so
         return lname
-    if lname.startswith("try_make_timestamp") and len(args) == 7:  # Spark leaves the zone out
+    if lname == "try_make_timestamp" and len(args) == 7:  # Spark leaves the zone out (not _ltz)
         rendered = rendered[:6]
     if lname == "positive" and len(args) == 1:
         return f"(+ {rendered[0]})"
