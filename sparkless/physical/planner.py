@@ -152,7 +152,13 @@ def ordered_cross_sql(p: ir.Join, l_sql: str, r_sql: str, streamed: str) -> str:
     )
 
 
+# Operators whose result does not depend on the order of their input rows.
+ORDER_FREE = (ir.Aggregate, ir.Sort, ir.Distinct)
+
+
 class PhysicalPlanner:
+    order_matters = True  # the rows' order can be seen above the node being compiled
+
     def __init__(
         self, conf: SessionConf, job_id: str, default_parallelism: int, oracle: TypeOracle
     ) -> None:
@@ -180,7 +186,24 @@ class PhysicalPlanner:
         method = getattr(self, f"_compile_{type(p).__name__}", None)
         if method is None:
             raise unsupported(f"The plan node {type(p).__name__}")
-        return method(p)
+        if isinstance(p, (ir.Limit, ir.Offset)):  # which rows it keeps depends on order
+            kept, self.order_matters = self.order_matters, True
+        elif isinstance(p, ORDER_FREE):
+            kept, self.order_matters = self.order_matters, False
+        else:
+            return method(p)
+        try:
+            return method(p)
+        finally:
+            self.order_matters = kept
+
+    def _cross_sql(self, p: ir.Join, l_sql: str, r_sql: str, streamed: str) -> str:
+        """Spark's nested-loop row order where someone can see it; a plain cross product
+        under an aggregate, sort or distinct (the grouping-sets Expand of TPC-DS q22
+        would otherwise number and sort tens of millions of rows)."""
+        if self.order_matters:
+            return ordered_cross_sql(p, l_sql, r_sql, streamed)
+        return f"SELECT {cols(p.output)} FROM ({l_sql}) AS l CROSS JOIN ({r_sql}) AS r"
 
     def _compile_Tagged(self, p: ir.Tagged) -> list[Group]:
         return self.compile(p.child)
@@ -240,7 +263,7 @@ class PhysicalPlanner:
         else:
             part = [self.exchange(child, p.child.output, kind, keys, "Window", source=p.child)]
         select = ", ".join(f"{e.expr.sql('duckdb')} AS {e.attr.col}" for e in p.exprs)
-        order = window_order(p, keyed=bool(keys))
+        order = window_order(p, keyed=bool(keys)) if self.order_matters else ""
         return wrap(part, lambda s: f"SELECT {select} FROM ({s}) AS t{order}")
 
     def _compile_Generate(self, p: ir.Generate) -> list[Group]:
@@ -443,7 +466,7 @@ class PhysicalPlanner:
         )
         sql = f"SELECT {cols(p.output)} FROM ({lpart.frag.sql}) AS l {join_sql} ({rpart.frag.sql}) AS r{on}"
         if p.how == "cross":
-            sql = ordered_cross_sql(p, lpart.frag.sql, rpart.frag.sql, "l")
+            sql = self._cross_sql(p, lpart.frag.sql, rpart.frag.sql, "l")
         frag = Frag(sql, lpart.frag.inputs + rpart.frag.inputs)
         shuffle_ids = list(dict.fromkeys(lpart.shuffle_ids + rpart.shuffle_ids))
         return [Shuffled(frag, shuffle_ids, lpart.num_partitions)]
@@ -483,7 +506,7 @@ class PhysicalPlanner:
         def join(s: str) -> str:
             l_sql, r_sql = (s, build_sql) if build == "right" else (build_sql, s)
             if p.how == "cross":
-                return ordered_cross_sql(p, l_sql, r_sql, "l" if build == "right" else "r")
+                return self._cross_sql(p, l_sql, r_sql, "l" if build == "right" else "r")
             return f"SELECT {cols(p.output)} FROM ({l_sql}) AS l {join_sql} ({r_sql}) AS r{on}"
 
         out: list[Group] = []
