@@ -174,6 +174,11 @@ class RelationConverter:
             return filter_with_subqueries(self, self.convert(r.input), cond)
         return self.b.filter(self.convert(r.input), cond)
 
+    def _lateral_join(self, r: pb.LateralJoin) -> ir.Plan:
+        from sparkless.connect.lateral import lateral_join
+
+        return lateral_join(self, r)
+
     def _as_of_join(self, r: pb.AsOfJoin) -> ir.Plan:
         from sparkless.connect.asof import as_of_join
 

@@ -249,3 +249,44 @@ def test_streaming_plans_analyze_but_do_not_run(compare, spark):
     assert ours == theirs
     with connect_mode(), pytest.raises(PySparkException, match="UNSUPPORTED_FEATURE"):
         spark.readStream.format("rate").load().collect()
+
+
+def _lateral_data(s):
+    customers = s.createDataFrame([Row(customer_id=1, name="Alice"), Row(customer_id=2, name="Bob"),
+                                   Row(customer_id=3, name="Charlie"), Row(customer_id=4, name="Diana")])
+    orders = s.createDataFrame([
+        Row(order_id=101, customer_id=1, order_date="2024-01-10",
+            items=[Row(product="laptop", quantity=5), Row(product="mouse", quantity=12)]),
+        Row(order_id=102, customer_id=1, order_date="2024-02-15", items=[]),
+        Row(order_id=105, customer_id=1, order_date="2024-03-20", items=[Row(product="tablet", quantity=4)]),
+        Row(order_id=103, customer_id=2, order_date="2024-01-12", items=[Row(product="tablet", quantity=8)]),
+    ])
+    return customers, orders
+
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_lateral_join_with_a_generator(compare, how):
+    def q(s):
+        from pyspark.sql import functions as sf
+
+        customers, orders = _lateral_data(s)
+        return customers.join(orders, "customer_id").lateralJoin(
+            s.tvf.explode(sf.col("items").outer()).select("col.*"), how=how
+        ).select("customer_id", "order_id", "product", "quantity")
+
+    compare(q)
+
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_lateral_join_top_n_per_row(compare, how):
+    def q(s):
+        from pyspark.sql import functions as sf
+
+        customers, orders = _lateral_data(s)
+        return customers.alias("c").lateralJoin(
+            orders.alias("o").where(sf.col("o.customer_id") == sf.col("c.customer_id").outer())
+            .select("order_id", "order_date").orderBy(sf.col("order_date").desc()).limit(2),
+            how=how,
+        )
+
+    compare(q)
