@@ -55,14 +55,19 @@ def explain_string(session: Session, plan: ir.Plan, mode: int) -> str:
 
 def _record_exchanges(planner: PhysicalPlanner) -> dict[int, list[str]]:
     """Spark's name for every exchange the planner inserts, by the plan node it reads."""
+    import inspect
+
     seen: dict[int, list[str]] = {}
     plain = planner.exchange
+    signature = inspect.signature(plain)
 
-    def exchange(parts, attrs, partitioning, key_sql, description, like=None,  # noqa: ANN001, ANN202
-                 num_partitions=None, source=None):
-        out = plain(parts, attrs, partitioning, key_sql, description, like, num_partitions, source)
+    def exchange(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the planner's own arguments
+        out = plain(*args, **kwargs)
+        call = signature.bind(*args, **kwargs).arguments
+        source = call.get("source")
         if source is not None:
-            seen.setdefault(id(source), []).append(_exchange_name(description, partitioning, out.num_partitions))
+            name = _exchange_name(call["description"], call["partitioning"], out.num_partitions)
+            seen.setdefault(id(source), []).append(name)
         return out
 
     planner.exchange = exchange  # type: ignore[method-assign]
