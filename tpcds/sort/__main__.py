@@ -105,11 +105,20 @@ def cmd_plan(a: argparse.Namespace) -> int:
                     continue
                 p = model.predict(rates, r["size_bytes"], rates.slots, rates.store, "local")
                 err = (p.seconds - r["job_seconds"]) / r["job_seconds"]
+                share = model.cpu_share(r.get("stages") or [])
+                q = model.predict(model.at_cpu_share(rates, share), r["size_bytes"], rates.slots,
+                                  rates.store, "local")
+                err_q = (q.seconds - r["job_seconds"]) / r["job_seconds"]
                 print(f"check {r['size_bytes'] / 1e9:g} GB ({path}): predicted {p.seconds:.1f} s, "
                       f"measured {r['job_seconds']:.1f} s, error {err:+.1%} "
-                      f"(rates from a {rates.size_bytes / 1e9:g} GB run)")
+                      f"(rates from a {rates.size_bytes / 1e9:g} GB run); at the run's CPU "
+                      f"share {share:.2f} (rates' {rates.cpu_share:.2f}): predicted "
+                      f"{q.seconds:.1f} s, error {err_q:+.1%}")
         return 0
     size = _size_bytes(a.size)
+    if rates.cpu_share < 1.0:  # a function has its core; the measured tasks shared theirs
+        print(f"rates scaled to a core per function (measured tasks got {rates.cpu_share:.2f})")
+        rates = model.at_cpu_share(rates, 1.0)
     if a.store == "auto":
         p = model.pick_store(rates, size, a.functions)
         print("store auto ->", p.store)

@@ -65,6 +65,7 @@ def rates_from(run: engines.EngineRun, size_bytes: int, store_probe: dict[str, f
         memory_mb=int(run.cost.get("memory_mb", 2048)),
         measured_job_s=run.job_seconds or 0.0,
         extra={"store_probe": store_probe, "stage_wall_s": stage_wall},
+        cpu_share=model.cpu_share([asdict(s) | {"phase": s.phase} for s in run.stages]),
     )
 
 

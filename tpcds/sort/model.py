@@ -21,7 +21,7 @@ that store measured them. Dollars use ``sparkless.cost.PRICES``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sparkless.cost import PRICES
@@ -64,6 +64,32 @@ class Rates:
     memory_mb: int
     measured_job_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Σ task CPU / Σ task wall of the run's map and reduce stages: 1.0 when its tasks had a
+    # core each; 0.2 when other work on the machine left them a fifth of one
+    cpu_share: float = 1.0
+
+
+def at_cpu_share(rates: Rates, share: float) -> Rates:
+    """``rates`` as if the tasks had got ``share`` of a core: compute rates and the stage
+    overhead scale with the CPU a task gets (both are CPU-bound: DuckDB, and the driver's
+    planning and dispatch). ``share=1`` is a function with a core of its own (Lambda from
+    1,769 MB); the measured runs on this shared machine often had 0.1-0.5."""
+    f = max(share, 1e-3) / max(rates.cpu_share, 1e-3)
+    return replace(
+        rates,
+        map_compute_mbps=rates.map_compute_mbps * f,
+        reduce_compute_mbps=rates.reduce_compute_mbps * f,
+        stage_overhead_s=rates.stage_overhead_s / f,
+        cpu_share=share,
+    )
+
+
+def cpu_share(stages: list[dict[str, Any]]) -> float:
+    """Σ task CPU / Σ task wall of the map and reduce stages of a run's results."""
+    busy = [s for s in stages if not str(s.get("phase", "")).startswith("sample")]
+    wall = sum(sum(s.get("task_seconds") or ()) for s in busy)
+    cpu = sum(float(s.get("cpu_seconds") or 0.0) for s in busy)
+    return min(1.0, cpu / wall) if wall > 0 and cpu > 0 else 1.0
 
 
 @dataclass
