@@ -150,6 +150,8 @@ def _load_declarations() -> None:
     declare("executors.builtin_datetime", "strptime", "try_strptime")
     declare("executors.builtin_sampling", "poisson_count")
     declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "hmac")
+    declare("executors.builtin_strings", "soundex", "sentences", "conv", "format_number", "split",
+            "str_to_map")
     declare(
         "executors.builtin_variant",
         "variant_modify", "schema_of_variant", "schema_of_variant_merge",

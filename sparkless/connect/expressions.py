@@ -245,7 +245,8 @@ def build_function(name: str, args: list[exp.Expression], distinct: bool) -> exp
     if lname == "in":
         return exp.In(this=args[0], expressions=args[1:])
     if lname == "like":
-        return exp.Like(this=args[0], expression=args[1])
+        like = exp.Like(this=args[0], expression=args[1])
+        return exp.Escape(this=like, expression=args[2]) if len(args) > 2 else like
     if lname == "rlike":
         return exp.RegexpLike(this=args[0], expression=args[1])
     if lname == "when" or lname == "case_when":

@@ -9,7 +9,15 @@ analysed like any expression, over a scope holding the variables as columns).
 
 from __future__ import annotations
 
-from pyspark.sql.types import ArrayType, DataType, IntegerType, MapType, NullType, StringType
+from pyspark.sql.types import (
+    ArrayType,
+    BinaryType,
+    DataType,
+    IntegerType,
+    MapType,
+    NullType,
+    StringType,
+)
 from sqlglot import exp
 
 from sparkless.errors import AnalysisException, unsupported
@@ -345,6 +353,11 @@ def _flatten(c: Call) -> exp.Expression:
 def _reverse(c: Call) -> exp.Expression:
     if isinstance(c.type(0), ArrayType):
         return template("list_reverse({a})", a=c.arg(0))
+    if isinstance(c.type(0), BinaryType):  # the bytes reversed: hex pairs in reverse order
+        return template(
+            "unhex(array_to_string(list_reverse(regexp_extract_all(hex({a}), '..')), ''))",
+            a=c.arg(0),
+        )
     a = c.arg(0) if isinstance(c.type(0), StringType) else exp.cast(c.arg(0), "VARCHAR")
     return template("reverse({a})", a=a)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pyspark.sql.types import ArrayType, BinaryType, StringType
 from sqlglot import exp
 
+from executors import builtins
 from sparkless.errors import unsupported
 from sparkless.plan.catalog import Call, register, template
 
@@ -52,9 +53,13 @@ def _substring_index(c: Call) -> exp.Expression:
 
 @register("split")
 def _split(c: Call) -> exp.Expression:
-    limit = c.literal_value(2) if len(c.args) > 2 else -1
-    if not isinstance(limit, int) or limit > 0:
-        raise unsupported("split with a positive limit")
+    limit = c.literal_value(2) if len(c.args) > 2 and c.is_literal(2) else None
+    if len(c.args) > 2 and (limit is None or (isinstance(limit, int) and limit > 0)):
+        # java.lang.String.split with a limit: a Python built-in (executors.builtin_strings)
+        out = template(f"{builtins.call('split')}({{s}}, {{r}}, CAST({{n}} AS INTEGER))",
+                       s=_text(c, 0), r=_text(c, 1), n=c.arg(2))
+        out.meta["contains_null"] = False
+        return out
     out = template("regexp_split_to_array({s}, {r})", s=c.arg(0), r=c.arg(1))
     out.meta["contains_null"] = False
     return out
@@ -209,8 +214,13 @@ def _str_to_map(c: Call) -> exp.Expression:
     """Pairs split on pairDelim, each on its first keyValueDelim (no delimiter: NULL value).
     Delimiters are regexes in Spark; plain-text ones (the usual ``,`` and ``:``) only."""
     pair, kv = _plain(c, 1, ","), _plain(c, 2, ":")
-    if pair is None or kv is None:
-        raise unsupported("str_to_map with regular-expression delimiters")
+    if pair is None or kv is None:  # regexes or columns: a Python built-in
+        return template(
+            f"map_from_entries({builtins.call('str_to_map')}({{s}}, {{p}}, {{k}}))",
+            s=_text(c, 0),
+            p=_text(c, 1) if len(c.args) > 1 else exp.Literal.string(","),
+            k=_text(c, 2) if len(c.args) > 2 else exp.Literal.string(":"),
+        )
     k = f"strpos(p, '{kv}')"
     return template(
         f"map_from_entries(list_transform(string_split({{s}}, '{pair}'), lambda p: "
@@ -243,3 +253,115 @@ def _locate(c: Call) -> exp.Expression:
         s=c.arg(1),
         p=pos,
     )
+
+
+def _builtin(name: str, *args: exp.Expression, nullable: bool | None = None) -> exp.Expression:
+    params = ", ".join(f"{{a{i}}}" for i in range(len(args)))
+    return template(f"{builtins.call(name)}({params})", nullable=nullable,
+                    **{f"a{i}": a for i, a in enumerate(args)})
+
+
+@register("soundex")
+def _soundex(c: Call) -> exp.Expression:
+    return _builtin("soundex", _text(c, 0))
+
+
+@register("sentences")
+def _sentences(c: Call) -> exp.Expression:
+    lang = _text(c, 1) if len(c.args) > 1 else exp.Literal.string("")
+    country = _text(c, 2) if len(c.args) > 2 else exp.Literal.string("")
+    return _builtin("sentences", _text(c, 0), lang, country)
+
+
+@register("conv")
+def _conv(c: Call) -> exp.Expression:
+    return _builtin("conv", _text(c, 0), exp.cast(c.arg(1), "INTEGER"),
+                    exp.cast(c.arg(2), "INTEGER"), nullable=True)
+
+
+@register("format_number")
+def _format_number(c: Call) -> exp.Expression:
+    if isinstance(c.type(1), StringType):
+        raise unsupported("format_number with a pattern string")
+    return _builtin("format_number", exp.cast(c.arg(0), "VARCHAR"),
+                    exp.cast(c.arg(1), "INTEGER"), nullable=True)
+
+
+@register("instr")
+def _instr(c: Call) -> exp.Expression:
+    """1-based position of the n-th occurrence of substr at or after start (0: none)."""
+    start = c.arg(2) if len(c.args) > 2 else exp.Literal.number(1)
+    nth = c.arg(3) if len(c.args) > 3 else exp.Literal.number(1)
+    return template(
+        "CASE WHEN {s} IS NULL OR {sub} IS NULL THEN NULL "
+        "WHEN {p} < 1 OR {n} < 1 THEN 0 "
+        "WHEN len(string_split(substr({s}, {p}), {sub})) - 1 < {n} THEN 0 "
+        "ELSE CAST({p} + list_sum(list_transform(list_slice(string_split(substr({s}, {p}), {sub}), "
+        "1, {n}), lambda x: length(x))) + ({n} - 1) * length({sub}) AS INTEGER) END",
+        s=_text(c, 0), sub=_text(c, 1), p=start, n=nth,
+    )
+
+
+@register("ilike")
+def _ilike(c: Call) -> exp.Expression:
+    """Spark's ILIKE escapes with a backslash unless told otherwise (DuckDB: no escape)."""
+    esc = c.literal_value(2) if len(c.args) > 2 else "\\"
+    op = "ILIKE" if c.name == "ilike" else "LIKE"
+    esc_sql = "'" + str(esc).replace("'", "''") + "'"
+    return template(f"{{a}} {op} {{b}} ESCAPE {esc_sql}", a=_text(c, 0), b=_text(c, 1))
+
+
+def _binary_pad(c: Call, side: str) -> exp.Expression:
+    """lpad/rpad of binary (or a string with a binary pad): bytes, as Spark's ByteArray."""
+    b = _bytes(c, 0)
+    pad = _bytes(c, 2)
+    body = (
+        "CASE WHEN {n} <= 0 THEN ''::BLOB WHEN octet_length({b}) >= {n} "
+        "THEN unhex(substr(hex({b}), 1, 2 * {n})) WHEN octet_length({p}) = 0 THEN {b} ELSE "
+    )
+    fill = "unhex(substr(repeat(hex({p}), CAST({n} AS INTEGER)), 1, 2 * ({n} - octet_length({b}))))"
+    body += (f"{fill} || {{b}}" if side == "l" else f"{{b}} || {fill}") + " END"
+    return template(body, b=b, n=c.arg(1), p=pad)
+
+
+@register("lpad", "rpad")
+def _pad(c: Call) -> exp.Expression:
+    name = c.name
+    if isinstance(c.type(0), BinaryType) and len(c.args) > 2:
+        return _binary_pad(c, name[0])
+    pad = _text(c, 2) if len(c.args) > 2 else exp.Literal.string(" ")
+    if len(c.args) > 2 and isinstance(c.type(2), BinaryType):  # Spark casts it to string
+        pad = template("decode({p})", p=c.arg(2))
+    return template(
+        f"CASE WHEN {{n}} <= 0 THEN '' WHEN length({{s}}) >= {{n}} THEN left({{s}}, {{n}}) "
+        f"WHEN {{p}} = '' THEN {{s}} ELSE {name}({{s}}, {{n}}, {{p}}) END",
+        s=_text(c, 0), n=exp.cast(c.arg(1), "INTEGER"), p=pad,
+    )
+
+
+def _binary_test(c: Call, sql: str) -> exp.Expression:
+    if isinstance(c.type(0), BinaryType) or isinstance(c.type(1), BinaryType):
+        return template(sql.replace("{a}", "hex({a})").replace("{b}", "hex({b})"),
+                        a=_bytes(c, 0), b=_bytes(c, 1))
+    return template(sql, a=_text(c, 0), b=_text(c, 1))
+
+
+@register("contains")
+def _contains(c: Call) -> exp.Expression:
+    if isinstance(c.type(0), BinaryType) or isinstance(c.type(1), BinaryType):
+        # hex digits pair up: a match must start at an even offset
+        return template(
+            "list_contains(list_transform(range(0, length(hex({a})), 2), "
+            "lambda i: substr(hex({a}), i + 1, length(hex({b})))), hex({b})) OR octet_length({b}) = 0",
+            a=_bytes(c, 0), b=_bytes(c, 1))
+    return template("contains({a}, {b})", a=_text(c, 0), b=_text(c, 1))
+
+
+@register("startswith")
+def _startswith(c: Call) -> exp.Expression:
+    return _binary_test(c, "starts_with({a}, {b})")
+
+
+@register("endswith")
+def _endswith(c: Call) -> exp.Expression:
+    return _binary_test(c, "suffix({a}, {b})")

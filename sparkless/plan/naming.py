@@ -253,6 +253,7 @@ _DEFAULTS: dict[str, dict[int, list[str]]] = {
     "aes_decrypt": {2: ["GCM", "DEFAULT", ""], 3: ["DEFAULT", ""], 4: [""]},
     "try_aes_decrypt": {2: ["GCM", "DEFAULT", ""], 3: ["DEFAULT", ""], 4: [""]},
     "hmac": {2: ["SHA-256"]},
+    "instr": {3: ["1"]},
     # sketches (sparkless/plan/functions_sketch.py)
     "hll_sketch_agg": {1: ["12"]},
     "hll_union_agg": {1: ["false"]},
@@ -311,6 +312,8 @@ def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> 
         return lname
     if lname == "try_make_timestamp" and len(args) == 7:  # Spark leaves the zone out (not _ltz)
         rendered = rendered[:6]
+    if lname in ("bitwise_not", "~") and len(args) == 1:
+        return f"~{rendered[0]}"
     if lname == "positive" and len(args) == 1:
         return f"(+ {rendered[0]})"
     if lname == "assert_true" and len(args) == 1:
