@@ -118,11 +118,50 @@ def _pa_type(sql: str) -> pa.DataType:
     return pa.list_(_pa_type(sql[:-2])) if sql.endswith("[]") else _PA[sql]
 
 
-def _rows(spec: Spec) -> Callable[..., pa.Array]:
+_RENAMES = (("theta_estimate", "theta_sketch_estimate"), ("tuple_estimate", "tuple_sketch_estimate"),
+            ("tuple_theta", "tuple_sketch_theta"), ("tuple_summary", "tuple_sketch_summary"),
+            ("kll_n_", "kll_sketch_get_n_"), ("kll_to_string_", "kll_sketch_to_string_"),
+            ("kll_quantiles_", "kll_sketch_get_quantile_"),
+            ("kll_quantile_", "kll_sketch_get_quantile_"), ("kll_ranks_", "kll_sketch_get_rank_"),
+            ("kll_rank_", "kll_sketch_get_rank_"), ("kll_merge_agg_", "kll_merge_agg_"),
+            ("kll_merge_", "kll_sketch_merge_"))
+_VALUE_INPUTS = ("hll", "theta_agg_", "tuple_agg_", "kll_agg_", "cms_", "bitmap", "histogram",
+                 "murmur3", "xxhash64", "crc32")  # no sketch among their inputs
+_BUFFER_ERRORS = {
+    "theta": ("THETA_INVALID_INPUT_SKETCH_BUFFER", "Theta", "the `theta_sketch_agg`"),
+    "tuple": ("TUPLE_INVALID_INPUT_SKETCH_BUFFER", "Tuple",
+              "the corresponding `tuple_sketch_agg_*`"),
+    "kll": ("KLL_INVALID_INPUT_SKETCH_BUFFER", "KLL", "the `kll_sketch_agg`"),
+}
+
+
+def _spark_name(short: str) -> str:
+    for ours, spark in _RENAMES:
+        if short.startswith(ours):
+            short = spark + short[len(ours):]
+            break
+    if short.startswith("tuple_"):
+        short = short[:-2] + ("_double" if short.endswith("_d") else "_integer")
+    return short
+
+
+def _buffer_error(short: str) -> Exception | None:
+    """Spark's error for a sketch buffer the library cannot read (HLL's: executors.sketches)."""
+    family = short.split("_", 1)[0]
+    if short.startswith(_VALUE_INPUTS) or family not in _BUFFER_ERRORS:
+        return None
+    cls, kind, producer = _BUFFER_ERRORS[family]
+    return builtins.SparkFunctionError(
+        f"[{cls}] Invalid call to `{_spark_name(short)}`; only valid {kind} sketch buffers are "
+        f"supported as inputs (such as those produced by {producer} function).")
+
+
+def _rows(spec: Spec, short: str = "") -> Callable[..., pa.Array]:
     """An arrow function applying the implementation to each row's Python values."""
     module, name, extra = spec.impl
     out_type = _pa_type(spec.returns)
     fn: list[Callable[..., Any]] = []
+    bad_buffer = _buffer_error(short)
 
     def call(*arrays: pa.ChunkedArray) -> pa.Array:
         if not fn:
@@ -135,8 +174,15 @@ def _rows(spec: Spec) -> Callable[..., pa.Array]:
         for vals in zip(*cols, strict=True):
             if spec.strict and any(v is None for v in vals):
                 out.append(None)
-            else:
+                continue
+            try:
                 out.append(impl(*vals, *extra))
+            except builtins.SparkFunctionError:
+                raise
+            except (ValueError, RuntimeError):
+                if bad_buffer is None:
+                    raise
+                raise bad_buffer from None
         return pa.array(out, out_type)
 
     return call
@@ -225,7 +271,7 @@ def _register() -> None:
                 family == "murmur3" and kind in ("str", "bin")):
             fn = _hash_vector(family, kind)
         else:
-            fn = with_arity(_rows(spec), len(spec.params))
+            fn = with_arity(_rows(spec, name), len(spec.params))
         builtins.builtin(name, spec.params, spec.returns, kind="arrow", special_nulls=True)(fn)
     site = ["BIGINT", "INTEGER", "INTEGER", "UBIGINT"]  # seed, partition, call site, txid
     for name, extra, returns in (("rand", [], "DOUBLE"), ("randn", [], "DOUBLE"),
@@ -245,6 +291,8 @@ def _register_errors() -> None:
     ERROR_CLASSES.setdefault("HLL_UNION_DIFFERENT_LG_K", (runtime, "22000"))
     ERROR_CLASSES.setdefault("HLL_INVALID_INPUT_SKETCH_BUFFER", (runtime, "22546"))
     ERROR_CLASSES.setdefault("KLL_SKETCH_INVALID_QUANTILE_RANGE", (runtime, "22003"))
+    for cls, _, _ in _BUFFER_ERRORS.values():
+        ERROR_CLASSES.setdefault(cls, (runtime, "22000"))
     ERROR_CLASSES.setdefault(
         "INVALID_BITMAP_POSITION", ("org.apache.spark.SparkArrayIndexOutOfBoundsException", "22003"))
 

@@ -221,6 +221,10 @@ def test_collect_union(compare):
         .groupBy("k").agg(F.collect_union("value").alias("u")), sort_arrays=True)
 
 
+def _garbage(s):
+    return s.createDataFrame([(bytearray(b"abcdefgh"),)], "a binary")
+
+
 ERROR_CASES = [
     ("hll_lg_k", "HLL_INVALID_LG_K",
      lambda s: s.createDataFrame([1, 2], "INT").agg(F.hll_sketch_agg("value", 30))),
@@ -231,6 +235,12 @@ ERROR_CASES = [
     ("hll_bad_buffer", "HLL_INVALID_INPUT_SKETCH_BUFFER",
      lambda s: s.createDataFrame([(bytearray(b"abc"),)], "a binary")
      .select(F.hll_sketch_estimate("a"))),
+    ("theta_bad_buffer", "THETA_INVALID_INPUT_SKETCH_BUFFER",
+     lambda s: _garbage(s).select(F.theta_union("a", "a"))),
+    ("tuple_bad_buffer", "TUPLE_INVALID_INPUT_SKETCH_BUFFER",
+     lambda s: _garbage(s).select(F.tuple_sketch_estimate_double("a"))),
+    ("kll_bad_buffer", "KLL_INVALID_INPUT_SKETCH_BUFFER",
+     lambda s: _garbage(s).agg(F.kll_merge_agg_double("a"))),
     ("kll_rank_range", "KLL_SKETCH_INVALID_QUANTILE_RANGE",
      lambda s: s.range(0, 10, 1, 1).agg(F.kll_sketch_agg_double(F.col("id").cast("double"))
                                         .alias("k"))
