@@ -100,3 +100,51 @@ def _bool():  # noqa: ANN202
     from pyspark.sql.types import BooleanType
 
     return BooleanType()
+
+
+def nearest_by_join(conv: RelationConverter, r: pb.NearestByJoin) -> ir.Plan:
+    """``nearestByJoin(other, ranking, k, mode, direction)``: each left row with the ``k``
+    right rows ranked first by ``ranking`` (smallest for ``distance``, largest for
+    ``similarity``) -- as Spark evaluates it, over the whole cross product, keeping the top
+    ``k`` per left row (``leftouter``: a left row without candidates stays, with NULLs; a
+    pair whose ranking is NULL is not a candidate)."""
+    b = conv.b
+    how = (r.join_type or "inner").lower().replace("_", "")
+    if how not in ("inner", "leftouter", "left"):
+        raise AnalysisException(
+            f"Unsupported join type '{r.join_type}' for nearestByJoin. Supported join types "
+            "include: 'inner', 'leftouter'.", "UNSUPPORTED_JOIN_TYPE",
+        )
+    if not 1 <= r.num_results <= 100000:
+        raise AnalysisException(
+            f"The number of results must be between 1 and 100000, but got {r.num_results}.",
+            "NEAREST_BY_JOIN.NUM_RESULTS_OUT_OF_RANGE", sql_state="22003",
+        )
+    mode, direction = (r.mode or "approx").lower(), (r.direction or "distance").lower()
+    if mode not in ("approx", "exact"):
+        raise AnalysisException(f"Unsupported mode '{r.mode}': use 'approx' or 'exact'.",
+                                "NEAREST_BY_JOIN.UNSUPPORTED_MODE", sql_state="42K0E")
+    if direction not in ("distance", "similarity"):
+        raise AnalysisException(f"Unsupported direction '{r.direction}': use 'distance' or 'similarity'.",
+                                "NEAREST_BY_JOIN.UNSUPPORTED_DIRECTION", sql_state="42K0E")
+    left = conv.convert(r.left)
+    right = b._dedup_right(left, conv.convert(r.right))
+    numbered = b.project(left, [exp.Star(), exp.alias_(
+        exp.Anonymous(this="monotonically_increasing_id", expressions=[]), "__nearest_row", quoted=True)])
+    row_id = numbered.output[-1]
+    matched = ir.Attribute("__nearest_matched", _bool(), False)
+    marked = ir.Project(right, [ir.NamedExpr(Analyzer._ref(a), a) for a in right.output]
+                        + [ir.NamedExpr(exp.true(), matched)])
+    ranking = to_sql(r.ranking_expression)
+    # a pair whose ranking value is NULL is no candidate
+    joined = b.join(numbered, marked, "left", exp.Not(this=exp.Is(this=ranking.copy(), expression=exp.null())))
+    order = exp.Ordered(this=ranking, desc=direction == "similarity", nulls_first=False)
+    best = exp.Window(this=exp.RowNumber(), partition_by=[Analyzer._ref(row_id)],
+                      order=exp.Order(expressions=[order]), over="OVER")
+    ranked = b.project(joined, [exp.Star(), exp.alias_(best, "__nearest_rank", quoted=True)])
+    rank = ranked.output[-1]
+    keep: exp.Expression = exp.LTE(this=Analyzer._ref(rank), expression=exp.Literal.number(r.num_results))
+    if how == "inner":
+        keep = exp.and_(keep, exp.Not(this=exp.Is(this=Analyzer._ref(matched), expression=exp.null())))
+    picked = b.filter(ranked, keep)
+    return restore_output(picked, [a for a in joined.output if a.id not in (row_id.id, matched.id)])

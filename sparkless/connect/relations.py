@@ -179,6 +179,11 @@ class RelationConverter:
 
         return lateral_join(self, r)
 
+    def _nearest_by_join(self, r) -> ir.Plan:  # noqa: ANN001 - relations_pb2.NearestByJoin
+        from sparkless.connect.asof import nearest_by_join
+
+        return nearest_by_join(self, r)
+
     def _as_of_join(self, r: pb.AsOfJoin) -> ir.Plan:
         from sparkless.connect.asof import as_of_join
 

@@ -290,3 +290,19 @@ def test_lateral_join_top_n_per_row(compare, how):
         )
 
     compare(q)
+
+
+@pytest.mark.parametrize("k, direction, how", [
+    (1, "similarity", "inner"), (2, "distance", "inner"), (2, "distance", "leftouter"),
+])
+def test_nearest_by_join(compare, k, direction, how):
+    def q(s):
+        from pyspark.sql import functions as sf
+
+        users = s.createDataFrame([(1, 10.0), (2, 20.0), (3, 30.0), (4, None)], "user_id INT, score DOUBLE")
+        products = s.createDataFrame([("A", 11.0), ("B", 22.5), ("C", 5.0)], ["product", "pscore"])
+        dist = sf.abs(users.score - products.pscore)
+        return users.nearestByJoin(products, -dist if direction == "similarity" else dist, k, "exact",
+                                   direction, joinType=how).select("user_id", "product")
+
+    compare(q)
