@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql.connect.proto import base_pb2 as pb
 
+from sparkless.errors import UnsupportedOperationException
 from sparkless.physical.estimate import estimate_size
 from sparkless.physical.planner import PhysicalPlan, PhysicalPlanner, equi_keys
 from sparkless.plan import ir
@@ -32,9 +33,13 @@ def explain_string(session: Session, plan: ir.Plan, mode: int) -> str:
     planner = PhysicalPlanner(conf, "explain", session.engine.parallelism, session.oracle)
     optimized = optimize(plan, conf.get_bytes("spark.sql.autoBroadcastJoinThreshold"))
     exchanges = _record_exchanges(planner)
-    stages = PhysicalPlan(planner.compile(optimized), plan.output, planner.shuffles, planner.blocks)
+    try:
+        compiled = planner.compile(optimized)
+        stages = PhysicalPlan(compiled, plan.output, planner.shuffles, planner.blocks).explain()
+    except UnsupportedOperationException as e:  # e.g. a streaming plan: explained, never run
+        stages = f"(sparkless cannot run this plan: {e})"
     physical = _physical(optimized, exchanges, _cache_root(session))
-    phys_text = f"{physical}\n\n{stages.explain()}"
+    phys_text = f"{physical}\n\n{stages}"
     if mode == _Mode.EXPLAIN_MODE_EXTENDED:
         schema = ", ".join(f"{a.name}: {a.dtype.simpleString()}" for a in plan.output)
         return (
