@@ -210,7 +210,7 @@ def _text_scan(
     return ir.FileScan("text", files, [attr], sql, root_paths=list(paths))
 
 
-ORC_DRIVER_LIMIT = 256 * 1024 * 1024
+ORC_DRIVER_LIMIT = 256 * 1024 * 1024  # ORC and XML files are parsed on the driver
 
 
 def _orc_scan(
@@ -270,6 +270,8 @@ def _xml_scan(
 
     if partitioned:
         raise unsupported("Reading partitioned XML directories")
+    if sum(os.path.getsize(f) for f in files) > ORC_DRIVER_LIMIT:
+        raise unsupported(f"Reading more than {ORC_DRIVER_LIMIT} bytes of XML (read on the driver)")
     row_tag = _opt(options, "rowTag", default="ROW") or "ROW"
     exclude = _true(_opt(options, "excludeAttribute", default="false"))
     rows = []
