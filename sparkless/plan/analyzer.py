@@ -356,6 +356,13 @@ def refine_type(e: exp.Expression, dtype: DataType) -> DataType:
         element = items[0] if items and all(i == items[0] for i in items) else dtype.elementType
         return ArrayType(element, any(nullability(x) for x in e.expressions))
     flags = e.meta.get("field_nullable")  # struct(...) / withField: Spark's per-field nullability
+    if flags is None and isinstance(e, exp.Struct) and isinstance(dtype, StructType):
+        values = [x.expression if isinstance(x, (exp.PropertyEQ, exp.Slice)) else
+                  x.this if isinstance(x, exp.Alias) else x for x in e.expressions]
+        if len(values) == len(dtype.fields):  # SQL named_struct(...) / struct(...)
+            flags = [nullability(v) for v in values]
+            dtype = StructType([StructField(f.name, refine_type(v, f.dataType), f.nullable,
+                                            f.metadata) for f, v in zip(dtype.fields, values)])
     if isinstance(dtype, StructType) and flags and len(flags) == len(dtype.fields):
         return StructType([StructField(f.name, f.dataType, bool(n), f.metadata)
                            for f, n in zip(dtype.fields, flags, strict=True)])

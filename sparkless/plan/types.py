@@ -338,9 +338,13 @@ def parse_ddl(text: str) -> DataType:
 # --------------------------------------------------------------------------- Arrow
 
 
-def _null_fields_nullable(dt: DataType) -> DataType:
+def _null_fields_nullable(dt: DataType, top: bool = False) -> DataType:
     """Mark every NullType child nullable: Spark types ``array()`` as ``array<void>`` with
-    ``containsNull=false``, but Arrow (and pyarrow) refuse a non-nullable null field."""
+    ``containsNull=false``, but Arrow (and pyarrow) refuse a non-nullable null field.
+
+    Struct fields inside a column are nullable too: a NULL struct's children are null in
+    Arrow, which refuses them in a non-nullable child even though Spark's field is not
+    null wherever the struct is (Spark's nullability stays in the plan's schema)."""
     if isinstance(dt, ArrayType):
         element = _null_fields_nullable(dt.elementType)
         return ArrayType(element, dt.containsNull or isinstance(element, NullType))
@@ -357,7 +361,7 @@ def _null_fields_nullable(dt: DataType) -> DataType:
                 StructField(
                     f.name,
                     _null_fields_nullable(f.dataType),
-                    f.nullable or isinstance(f.dataType, NullType),
+                    f.nullable or isinstance(f.dataType, NullType) or not top,
                     f.metadata,
                 )
                 for f in dt.fields
@@ -392,7 +396,7 @@ def arrow_schema_of(struct: StructType) -> pa.Schema:
             for i, f in enumerate(struct.fields)
         ])
     schema = to_arrow_schema(
-        _null_fields_nullable(struct),
+        _null_fields_nullable(struct, top=True),
         error_on_duplicated_field_names_in_struct=False,
         timezone="UTC",
     )
