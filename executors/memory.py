@@ -116,7 +116,8 @@ def retain_memory(con: duckdb.DuckDBPyConnection, memory: TaskMemory) -> None:
     OS at once; Arrow's jemalloc pool with a decay of ``RETAIN_MS`` keeps them for back-to-
     back tasks and still gives them back when the function idles, and DuckDB keeps its
     allocator caches up to its memory limit (it is bounded by that anyway). Measured on the
-    1 GB sort's map stage: task CPU 10.1 s -> 8.5 s.
+    1 GB sort's map stage: task CPU 10.1 s -> 8.5 s grouping 1M rows at a time; with 256k
+    rows (less to re-touch) 6.7 s -> 6.4 s, kernel time 3.2 s -> 2.6 s (one process, 4 tasks).
     """
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
