@@ -80,10 +80,16 @@ def xpath_string(xml: str, path: str) -> str | None:
     return None if result is None else str(result)
 
 
-@builtin("xpath_double", ["VARCHAR", "VARCHAR"], "DOUBLE")
-def xpath_double(xml: str, path: str) -> float | None:
+def _number(xml: str, path: str) -> float | None:
     result = _eval(xml, path, "number")
     return None if result is None else float(result)
+
+
+@builtin("xpath_double", ["VARCHAR", "VARCHAR"], "VARCHAR")
+def xpath_double(xml: str, path: str) -> str | None:
+    """As text: DuckDB turns a Python NaN result into NULL (the planner casts to DOUBLE)."""
+    d = _number(xml, path)
+    return None if d is None else repr(d)
 
 
 def _java_long(d: float, bits: int) -> int:
@@ -96,20 +102,20 @@ def _java_long(d: float, bits: int) -> int:
 
 @builtin("xpath_long", ["VARCHAR", "VARCHAR"], "BIGINT")
 def xpath_long(xml: str, path: str) -> int | None:
-    d = xpath_double(xml, path)
+    d = _number(xml, path)
     return None if d is None else _java_long(d, 64)
 
 
 @builtin("xpath_int", ["VARCHAR", "VARCHAR"], "INTEGER")
 def xpath_int(xml: str, path: str) -> int | None:
-    d = xpath_double(xml, path)
+    d = _number(xml, path)
     return None if d is None else _java_long(d, 32)
 
 
 @builtin("xpath_short", ["VARCHAR", "VARCHAR"], "SMALLINT")
 def xpath_short(xml: str, path: str) -> int | None:
     """``Double.shortValue`` is ``(short) intValue``: the int wraps to 16 bits."""
-    d = xpath_double(xml, path)
+    d = _number(xml, path)
     if d is None:
         return None
     return ((_java_long(d, 32) + (1 << 15)) % (1 << 16)) - (1 << 15)

@@ -144,6 +144,7 @@ def variant_modify(
 def _apply(op: str, doc: Any, steps: list[str | int], new: Any, create: bool, path: str,
            fn: str) -> Any:
     if op == "array_append":
+        _parent_or_mismatch(doc, steps)
         target = _get(doc, steps)
         if target is _MISSING:
             return doc
@@ -175,6 +176,17 @@ def _apply(op: str, doc: Any, steps: list[str | int], new: Any, create: bool, pa
         return doc
     _put(parent, steps[-1], new, insert=False)
     return doc
+
+
+def _parent_or_mismatch(doc: Any, steps: list[str | int]) -> None:
+    """Raise _Mismatch where a step meets a value of the other kind (object vs array)."""
+    cur = doc
+    for i, step in enumerate(steps):
+        if not _fits(cur, step):
+            raise _Mismatch(i)
+        cur = _get(cur, [step])
+        if cur is _MISSING:
+            return
 
 
 def _parent_or_missing(doc: Any, steps: list[str | int]) -> Any:
@@ -244,8 +256,8 @@ def _merge(a: tuple, b: tuple) -> tuple:
     if a[0] in numeric and b[0] in numeric:
         if "DOUBLE" in (a[0], b[0]):
             return ("DOUBLE",)
-        pa, sa = (19, 0) if a[0] == "BIGINT" else a[1:]
-        pb, sb = (19, 0) if b[0] == "BIGINT" else b[1:]
+        pa, sa = (20, 0) if a[0] == "BIGINT" else a[1:]  # Spark widens a long to (20, 0)
+        pb, sb = (20, 0) if b[0] == "BIGINT" else b[1:]
         scale = max(sa, sb)
         whole = max(pa - sa, pb - sb)
         return ("DECIMAL", min(whole + scale, 38), scale) if whole + scale <= 38 else ("DOUBLE",)

@@ -71,7 +71,7 @@ def _render(name: str, value: Any, indent: int, out: list[str]) -> None:
         return
     if isinstance(value, dict):
         attrs = "".join(
-            f' {k[len(ATTR):]}="{_escape(_scalar(v))}"'
+            f' {k[len(ATTR):]}="{_escape(_scalar(v), True)}"'
             for k, v in value.items()
             if k.startswith(ATTR) and k != VALUE and v is not None
         )
@@ -95,8 +95,10 @@ def _scalar(v: Any) -> str:
     return str(v)
 
 
-def _escape(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+def _escape(s: str, attribute: bool = False) -> str:
+    """What the StAX writer escapes: ``&`` and ``<`` (and ``"`` in attributes)."""
+    s = s.replace("&", "&amp;").replace("<", "&lt;")
+    return s.replace('"', "&quot;") if attribute else s
 
 
 @builtin("to_xml", ["VARCHAR", "VARCHAR"], "VARCHAR")

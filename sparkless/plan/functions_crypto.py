@@ -79,6 +79,9 @@ def _to_binary(c: Call, strict: bool) -> exp.Expression:
     )
     if not strict:
         return template(f"CAST(({checked}) AS BLOB)", nullable=True, s=s)
+    if fmt == "base64":  # Spark's UnBase64: NULL only for NULL input
+        return template(f"CAST(CASE WHEN ({checked}) IS NULL AND {{s}} IS NOT NULL THEN "
+                        "from_base64({s}) ELSE (" + checked + ") END AS BLOB)", s=s)
     bad = (
         f"error('[CONVERSION_INVALID_INPUT] The value ''' || {{s}} || ''' ({fmt.upper()}) cannot "
         "be converted to BINARY because it is malformed. Correct the value as per the syntax, or "

@@ -87,7 +87,13 @@ def _xpath(fn: str, returns_nullable: bool = True):  # noqa: ANN202
 register("xpath")(_xpath("xpath"))
 register("xpath_boolean")(_xpath("xpath_boolean"))
 register("xpath_string")(_xpath("xpath_string"))
-register("xpath_double", "xpath_number")(_xpath("xpath_double"))
+
+
+@register("xpath_double", "xpath_number")
+def _xpath_double(c: Call) -> exp.Expression:
+    return exp.cast(_xpath("xpath_double")(c), "DOUBLE")
+
+
 register("xpath_long")(_xpath("xpath_long"))
 register("xpath_int")(_xpath("xpath_int"))
 register("xpath_short")(_xpath("xpath_short"))
@@ -95,7 +101,7 @@ register("xpath_short")(_xpath("xpath_short"))
 
 @register("xpath_float")
 def _xpath_float(c: Call) -> exp.Expression:
-    return exp.cast(_xpath("xpath_double")(c), "FLOAT")
+    return exp.cast(_xpath_double(c), "FLOAT")
 
 
 # --------------------------------------------------------------------------- CSV
@@ -123,14 +129,22 @@ def _from_csv(c: Call) -> exp.Expression:
         f"{'true' if _flag(opts, 'ignoreLeadingWhiteSpace', False) else 'false'}, "
         f"{'true' if _flag(opts, 'ignoreTrailingWhiteSpace', False) else 'false'})"
     )
-    parts = []
+    parts, nulls, bad = [], [], []
     for n, f in enumerate(schema.fields, start=1):
         target = duckdb_type_sql(f.dataType)
-        value = f"list_extract(__f, {n})"
+        raw = f"list_extract(__f, {n})"
+        value = raw
         if not isinstance(f.dataType, StringType):
-            value = f"TRY_CAST(trim({value}) AS {target})"
-        parts.append(f"'{f.name.replace(chr(39), chr(39) * 2)}': {value}")
-    body = f"(SELECT {{{', '.join(parts)}}} FROM (SELECT {fields_sql} AS __f))"
+            value = f"TRY_CAST(trim({raw}) AS {target})"
+            bad.append(f"({raw} IS NOT NULL AND {value} IS NULL)")
+        name = f"'{f.name.replace(chr(39), chr(39) * 2)}'"
+        parts.append(f"{name}: {value}")
+        nulls.append(f"{name}: CAST(NULL AS {target})")
+    # PERMISSIVE: a field that does not parse makes the record malformed, all fields NULL.
+    record = f"{{{', '.join(parts)}}}"
+    if bad:
+        record = f"CASE WHEN {' OR '.join(bad)} THEN {{{', '.join(nulls)}}} ELSE {record} END"
+    body = f"(SELECT {record} FROM (SELECT {fields_sql} AS __f))"
     out = template(
         f"CASE WHEN {{s}} IS NULL THEN NULL ELSE {body} END", nullable=True, s=text(c, 0)
     )
@@ -205,6 +219,7 @@ def _to_csv(c: Call) -> exp.Expression:
     body = " || " + _sql_str(sep) + " || "
     return template(
         f"CASE WHEN {{s}} IS NULL THEN NULL ELSE {body.join(items) or chr(39) * 2} END",
+        nullable=True,
         s=c.arg(0),
     )
 
@@ -338,5 +353,6 @@ def _to_xml(c: Call) -> exp.Expression:
         raise unsupported("to_xml of a non-struct value")
     tag = options(c, 1).get("rowTag", "ROW")
     return template(
-        f"{call('to_xml')}(CAST(to_json({{s}}) AS VARCHAR), {_sql_str(tag)})", s=c.arg(0)
+        f"{call('to_xml')}(CAST(to_json({{s}}) AS VARCHAR), {_sql_str(tag)})", nullable=True,
+        s=c.arg(0)
     )

@@ -270,7 +270,7 @@ def _soundex(c: Call) -> exp.Expression:
 def _sentences(c: Call) -> exp.Expression:
     lang = _text(c, 1) if len(c.args) > 1 else exp.Literal.string("")
     country = _text(c, 2) if len(c.args) > 2 else exp.Literal.string("")
-    return _builtin("sentences", _text(c, 0), lang, country)
+    return _builtin("sentences", _text(c, 0), lang, country, nullable=True)
 
 
 @register("conv")
@@ -321,7 +321,7 @@ def _binary_pad(c: Call, side: str) -> exp.Expression:
     )
     fill = "unhex(substr(repeat(hex({p}), CAST({n} AS INTEGER)), 1, 2 * ({n} - octet_length({b}))))"
     body += (f"{fill} || {{b}}" if side == "l" else f"{{b}} || {fill}") + " END"
-    return template(body, b=b, n=c.arg(1), p=pad)
+    return template(body, nullable=True, b=b, n=c.arg(1), p=pad)
 
 
 @register("lpad", "rpad")
@@ -342,7 +342,7 @@ def _pad(c: Call) -> exp.Expression:
 def _binary_test(c: Call, sql: str) -> exp.Expression:
     if isinstance(c.type(0), BinaryType) or isinstance(c.type(1), BinaryType):
         return template(sql.replace("{a}", "hex({a})").replace("{b}", "hex({b})"),
-                        a=_bytes(c, 0), b=_bytes(c, 1))
+                        nullable=True, a=_bytes(c, 0), b=_bytes(c, 1))
     return template(sql, a=_text(c, 0), b=_text(c, 1))
 
 

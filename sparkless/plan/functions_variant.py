@@ -94,7 +94,7 @@ def _to_variant_object(c: Call) -> exp.Expression:
             "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
             sql_state="42K09",
         )
-    return template("CAST(to_json({v}) AS VARIANT)", v=c.arg(0))
+    return template("CAST(to_json({v}) AS VARIANT)", nullable=True, v=c.arg(0))
 
 
 @register("is_variant_null")

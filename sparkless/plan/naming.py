@@ -312,6 +312,8 @@ def call_name(name: str, args: list[exp.Expression], distinct: bool = False) -> 
         return lname
     if lname == "try_make_timestamp" and len(args) == 7:  # Spark leaves the zone out (not _ltz)
         rendered = rendered[:6]
+    if lname in ("variant_get", "try_variant_get") and len(args) == 3:
+        rendered = rendered[:2]  # the target type is not a child
     if lname in ("bitwise_not", "~") and len(args) == 1:
         return f"~{rendered[0]}"
     if lname == "positive" and len(args) == 1:
