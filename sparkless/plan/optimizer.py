@@ -38,7 +38,7 @@ NON_DETERMINISTIC_CALLS = {"random", "rand", "randn", "uuid", "gen_random_uuid",
 def optimize(plan: ir.Plan, broadcast_threshold: int = -1) -> ir.Plan:
     plan = _push_semi_joins(_pushdown(plan))
     plan = _reorder(plan, broadcast_threshold)
-    plan = _pushdown(plan)
+    plan = _propagate_empty(_pushdown(plan))
     return prune_columns(rewrite_distinct_aggregates(plan))
 
 
@@ -105,8 +105,74 @@ def _with_children(p: ir.Plan, children: list[ir.Plan]) -> ir.Plan:
 
 
 def _filter(plan: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
-    cond = conjoin(conds)
+    """``plan`` filtered by ``conds``; a conjunct over no column is folded (Spark's
+    PruneFilters): TRUE disappears, FALSE or NULL leaves no rows at all."""
+    kept = []
+    for c in conds:
+        value = _constant(c)
+        if value is None:
+            kept.append(c)
+        elif not value:
+            return empty_relation(plan.output)
+    cond = conjoin(kept)
     return plan if cond is None else ir.Filter(plan, cond)
+
+
+def _constant(c: exp.Expression) -> bool | None:
+    """The truth of a conjunct that reads no column (NULL counts as false), else None."""
+    if refs(c) or not _deterministic(c):
+        return None
+    from sqlglot.optimizer.simplify import simplify
+
+    folded = simplify(c.copy(), dialect="duckdb")
+    if isinstance(folded, exp.Boolean):
+        return bool(folded.this)
+    if isinstance(folded, exp.Null):
+        return False
+    return None
+
+
+def empty_relation(attrs: list[ir.Attribute]) -> ir.Plan:
+    """No rows, the same columns (ids kept): what a never-true filter leaves."""
+    import pyarrow as pa
+
+    from sparkless.plan.types import arrow_type_of
+
+    schema = pa.schema([pa.field(a.col, arrow_type_of(a.dtype)) for a in attrs])
+    return ir.LocalRelation(schema.empty_table(), list(attrs))
+
+
+def _is_empty(p: ir.Plan) -> bool:
+    return isinstance(p, ir.LocalRelation) and p.table.num_rows == 0
+
+
+def _propagate_empty(p: ir.Plan) -> ir.Plan:
+    """Spark's PropagateEmptyRelation: operators over an input that has no rows have none
+    either (a union drops such inputs) -- TPC-DS q4's year_total unions three channels and
+    each use keeps one, so the other two no longer scan, aggregate and shuffle."""
+    if isinstance(p, (ir.Unary, ir.Union, ir.Join)):
+        p = _with_children(p, [_propagate_empty(c) for c in p.children])
+    if isinstance(p, ir.Union):
+        inputs = [c for c in p.inputs if not _is_empty(c)]
+        if not inputs:
+            return empty_relation(p.output)
+        if len(inputs) < len(p.inputs):
+            return dataclasses.replace(p, inputs=inputs)
+        return p
+    if isinstance(p, ir.Join):
+        left, right = _is_empty(p.left), _is_empty(p.right)
+        if (left and p.how in ("inner", "cross", "left", "left_semi", "left_anti")) or (
+            right and p.how in ("inner", "cross", "right", "left_semi")
+        ):
+            return empty_relation(p.output)
+        return p
+    empty_child = isinstance(p, ir.Unary) and _is_empty(p.child)
+    if empty_child and isinstance(p, (ir.Project, ir.Filter, ir.Sort, ir.Limit, ir.Offset, ir.Distinct,
+                                      ir.Alias, ir.Tagged, ir.Repartition)):
+        return empty_relation(p.output)
+    if empty_child and isinstance(p, ir.Aggregate) and p.keys:
+        return empty_relation(p.output)
+    return p
 
 
 # ---- predicate pushdown --------------------------------------------------------------
@@ -168,7 +234,7 @@ def _push_aggregate(p: ir.Aggregate, conds: list[exp.Expression]) -> ir.Plan:
         n.attr.col: n.expr
         for n in p.aggs
         if n.expr.find(exp.AggFunc) is None  # (rendering every aggregate is slow)
-        and n.expr.sql("duckdb") in key_sql
+        and (n.expr.sql("duckdb") in key_sql or not refs(n.expr))  # a key or a constant
         and _deterministic(n.expr)
     }
     down, keep = [], []
@@ -201,6 +267,12 @@ def _push_join(p: ir.Join, conds: list[exp.Expression], optimised: bool) -> ir.P
     left_down: list[exp.Expression] = []
     right_down: list[exp.Expression] = []
     join_conds = conjuncts(p.condition)
+    if how in ("inner", "cross"):  # a constant conjunct anywhere decides the whole join
+        for c in [*conds, *join_conds]:
+            if _constant(c) is False:
+                return empty_relation(p.output)
+        conds = [c for c in conds if _constant(c) is None]
+        join_conds = [c for c in join_conds if _constant(c) is None]
     above: list[exp.Expression] = []
     for c in conds:
         r = refs(c)
