@@ -47,17 +47,15 @@ def _fmix(h: int, length: int) -> int:
     return h ^ (h >> 16)
 
 
-def murmur3_bytes(data: bytes, seed: int, spark_tail: bool = True) -> int:
-    """Murmur3_x86_32 of ``data`` (unsigned); ``spark_tail``: Spark's per-byte tail."""
+def murmur3_bytes(data: bytes, seed: int) -> int:
+    """Spark's ``Murmur3_x86_32.hashUnsafeBytes`` of ``data`` (unsigned): whole words, then
+    each tail byte mixed as a sign-extended int of its own."""
     h = seed & _M32
     n = len(data) // 4 * 4
     for (word,) in struct.iter_unpack("<I", data[:n]):
         h = _mix_h1(h, _mix_k1(word))
-    if spark_tail:
-        for b in data[n:]:
-            h = _mix_h1(h, _mix_k1((b - 256 if b > 127 else b) & _M32))
-    elif len(data) > n:
-        h ^= _mix_k1(int.from_bytes(data[n:], "little"))
+    for b in data[n:]:
+        h = _mix_h1(h, _mix_k1((b - 256 if b > 127 else b) & _M32))
     return _fmix(h, len(data))
 
 
