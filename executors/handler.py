@@ -222,7 +222,7 @@ def write_result(
     con: duckdb.DuckDBPyConnection, store: BlockStore, event: TaskEvent, sql: str
 ) -> dict[str, Any]:
     """Stream the rows batch by batch into one IPC stream, so DuckDB never materialises them."""
-    reader = con.sql(sql).to_arrow_reader(RESULT_BATCH_ROWS)
+    reader = TimedReader(con.sql(sql), RESULT_BATCH_ROWS).reader()  # keeps DuckDB's error class
     sink = pa.BufferOutputStream()
     rows = 0
     options = write_options(io_codec(event.get("conf") or {}, store))

@@ -377,3 +377,16 @@ def test_error_after_the_first_batch_keeps_its_spark_class(store_uri):
         "CAST_INVALID_INPUT",
         "org.apache.spark.SparkNumberFormatException",
     )
+
+
+def test_result_error_after_the_first_batch_keeps_its_spark_class(store_uri):
+    """Result output is streamed too; the same failure past the first batch still maps."""
+    sql = (
+        "SELECT i, CAST(CASE WHEN i > 1500000 THEN 'x' ELSE '1' END AS INTEGER) AS n "
+        "FROM range(2000000) t(i)"
+    )
+    err = handler(event(store_uri, sql, [], {"kind": "result"}))["error"]
+    assert (err["error_class"], err["exception"]) == (
+        "CAST_INVALID_INPUT",
+        "org.apache.spark.SparkNumberFormatException",
+    )
