@@ -96,6 +96,7 @@ def _sketch_specs() -> dict[str, Spec]:
     for k in ("i64", "str", "bin"):
         add(f"cms_{k}", [f"{_TYPES[k]}[]", "DOUBLE", "DOUBLE", "BIGINT"], "BLOB",
             "count_min_sketch", k != "i64")
+    add("cms_merge", ["BLOB[]"], "BLOB", "count_min_merge")
     add("bitmap_construct", ["BIGINT[]"], "BLOB", "bitmap_construct")
     add("bitmap_or", ["BLOB[]"], "BLOB", "bitmap_or")
     add("bitmap_and", ["BLOB[]"], "BLOB", "bitmap_and")
@@ -125,7 +126,7 @@ _RENAMES = (("theta_estimate", "theta_sketch_estimate"), ("tuple_estimate", "tup
             ("kll_quantile_", "kll_sketch_get_quantile_"), ("kll_ranks_", "kll_sketch_get_rank_"),
             ("kll_rank_", "kll_sketch_get_rank_"), ("kll_merge_agg_", "kll_merge_agg_"),
             ("kll_merge_", "kll_sketch_merge_"))
-_VALUE_INPUTS = ("hll", "theta_agg_", "tuple_agg_", "kll_agg_", "cms_", "bitmap", "histogram",
+_VALUE_INPUTS = ("hll", "theta_agg_", "tuple_agg_", "kll_agg_", "cms", "bitmap", "histogram",
                  "murmur3", "xxhash64", "crc32")  # no sketch among their inputs
 _BUFFER_ERRORS = {
     "theta": ("THETA_INVALID_INPUT_SKETCH_BUFFER", "Theta", "the `theta_sketch_agg`"),

@@ -429,6 +429,23 @@ def count_min_sketch(
     return out
 
 
+def count_min_merge(sketches: list[bytes] | None) -> bytes | None:
+    """CountMinSketchImpl.mergeInPlace over partial sketches of the same eps, confidence and
+    seed: totals and tables add up (so the bytes do not depend on the partitioning)."""
+    items = [bytes(s) for s in _present(sketches)]
+    if not items:
+        return None
+    _, total, depth, width = struct.unpack_from(">iqii", items[0])
+    head = 20 + 8 * depth
+    table = list(struct.unpack_from(f">{depth * width}q", items[0], head))
+    for other in items[1:]:
+        total += struct.unpack_from(">q", other, 4)[0]
+        for i, v in enumerate(struct.unpack_from(f">{depth * width}q", other, head)):
+            table[i] += v
+    return (struct.pack(">iq", 1, total) + items[0][12:head]
+            + struct.pack(f">{depth * width}q", *table))
+
+
 # ----------------------------------------------------------------------------- bitmaps
 
 BITMAP_BYTES = 4096

@@ -119,6 +119,7 @@ _MERGES: dict[str, tuple[str, list[int | None]]] = {
     **{f"tuple_union_agg_{s}": (f"tuple_union_agg_{s}", [1, 2]) for s in ("d", "i")},
     **{f"kll_agg_{k}": (f"kll_merge_agg_{k}", [1]) for k in ("bigint", "float", "double")},
     **{f"kll_merge_agg_{k}": (f"kll_merge_agg_{k}", [1]) for k in ("bigint", "float", "double")},
+    **{f"cms_{k}": ("cms_merge", []) for k in ("i64", "str", "bin")},
     "bitmap_construct": ("bitmap_or", []),
     "bitmap_or": ("bitmap_or", []),
     "bitmap_and": ("bitmap_and", []),

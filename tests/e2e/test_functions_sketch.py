@@ -277,7 +277,8 @@ def test_sketches_merged_across_partitions(compare):
         F.tuple_sketch_estimate_double(F.tuple_sketch_agg_double("id", F.lit(1.0))),
         F.tuple_sketch_summary_double(F.tuple_sketch_agg_double("id", F.lit(1.0))),
         F.kll_sketch_get_n_bigint(F.kll_sketch_agg_bigint("id")),
-        F.bitmap_count(F.bitmap_construct_agg(F.bitmap_bit_position("id")))))
+        F.bitmap_count(F.bitmap_construct_agg(F.bitmap_bit_position("id"))),
+        F.hex(F.count_min_sketch("id", F.lit(0.1), F.lit(0.9), F.lit(3)))))
 
 
 def test_seeded_random_in_filters(compare):
