@@ -72,6 +72,7 @@ class PlanBuilder:
             return self.aggregate(child, [], exprs)
         named = self.a.project_list(exprs, scope)
         self._check_types(child, named)
+        child = time_window_rows(child, [n.expr for n in named])
         windows = [w for n in named for w in n.expr.find_all(exp.Window)
                    if not w.meta.get("per_task")]  # monotonically_increasing_id: no exchange
         if windows:
@@ -180,6 +181,7 @@ class PlanBuilder:
             outputs.append(ir.NamedExpr(r.expr, attr))
         # Spark's output for groupBy(keys).agg(aggs) is keys then aggs; for a SQL
         # SELECT the caller passes the select list as `aggs` and no separate keys.
+        child = time_window_rows(child, [k.expr for k in key_named] + [o.expr for o in outputs])
         return ir.Aggregate(child, [k.expr for k in key_named], outputs)
 
     def aggregate_sql(
@@ -415,6 +417,20 @@ class PlanBuilder:
                     sql_state="42703",
                 )
         return ir.Project(right, exprs)
+
+
+def time_window_rows(child: ir.Plan, exprs: list[exp.Expression]) -> ir.Plan:
+    """Spark drops the rows whose time is NULL wherever a time window (``window()``) is
+    computed of it; the translated window marks its time expression ``window_time_of``."""
+    found = [n.meta["window_time_of"] for e in exprs for n in e.walk() if "window_time_of" in n.meta]
+    times = list({t.sql("duckdb"): t for t in found}.values())
+    if not times:
+        return child
+    cond: exp.Expression | None = None
+    for t in times:
+        part = exp.Not(this=exp.Is(this=t.copy(), expression=exp.null()))
+        cond = part if cond is None else exp.And(this=cond, expression=part)
+    return ir.Filter(child, cond)
 
 
 def merge_types(a: DataType, b: DataType, common: DataType) -> DataType:

@@ -638,6 +638,7 @@ def _window(c: Call) -> exp.Expression:
         nullable=False, t=t,
     )
     out.meta["field_nullable"] = [True, True]
+    out.meta["window_time_of"] = t  # rows with a NULL time are dropped (builder.time_window_rows)
     return out
 
 

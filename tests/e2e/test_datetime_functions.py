@@ -52,9 +52,16 @@ def test_tumbling_window(compare):
     with compare.conf(UTC):
         compare(lambda s: s.createDataFrame(
             [(datetime.datetime(2016, 3, 11, 9, 0, 7), 1), (datetime.datetime(2016, 3, 11, 9, 0, 8), 2),
-             (datetime.datetime(2016, 3, 11, 9, 0, 12), 3)], "dt timestamp, v int")
+             (datetime.datetime(2016, 3, 11, 9, 0, 12), 3), (None, 4)], "dt timestamp, v int")
             .groupBy(F.window("dt", "5 seconds")).agg(F.sum("v"))
             .select("window", F.window_time("window").cast("string").alias("wt"), "sum(v)"))
+
+
+def test_window_drops_null_times(compare):
+    with compare.conf(UTC):
+        compare(lambda s: s.createDataFrame(
+            [(datetime.datetime(2016, 3, 11, 9, 0, 7), 1), (None, 2)], "dt timestamp, v int")
+            .select("v", F.window("dt", "10 minutes", startTime="2 minutes").alias("w")))
 
 
 def test_intervals_show(compare):
