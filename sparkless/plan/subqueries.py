@@ -21,13 +21,12 @@ references outside WHERE) is not decorrelated here either.
 An uncorrelated scalar subquery that returns more than one row raises Spark's
 SCALAR_SUBQUERY_TOO_MANY_ROWS (:func:`at_most_one_row`; one that aggregates without
 grouping needs no check). A correlated one is an aggregate grouped by its correlation
-keys, as Spark requires, so it has one row per key.
+keys, as Spark requires, so it has one row per key; when its value over no rows is not
+NULL (``count``), an outer row without matches gets that value (the "count bug").
 
 Known departures from Spark:
 * an IN subquery under NOT inside OR/CASE (an existence join) takes an unknown result as
   false, where Spark's three-valued logic keeps it NULL;
-* a correlated scalar ``count(...)`` subquery gives NULL, not 0, for an outer row with no
-  matching rows (Spark rewrites the "count bug"; not done here).
 """
 
 from __future__ import annotations
@@ -66,6 +65,9 @@ class PlannedSubquery:
     plan: ir.Plan  # aliased: columns __v<i> (values), __corr<j>, __m (mark)
     alias: str
     correlation: exp.Expression | None  # over outer columns and alias.__corr<j>
+    # a correlated scalar aggregate's value over no rows when it is not NULL (count):
+    # what an outer row without matches gets (Spark's "count bug" rewrite)
+    empty_value: exp.Expression | None = None
 
     def value(self, i: int = 0) -> exp.Column:
         return exp.column(f"__v{i}", table=self.alias)
@@ -151,6 +153,9 @@ class SubqueryPlanner:
                     sq = dataclasses.replace(sq, plan=at_most_one_row(sq.plan, sq.alias))
                 joins.append((sq, None))
                 value: exp.Expression = sq.value()
+                if sq.empty_value is not None:
+                    unmatched = exp.Is(this=sq.mark(), expression=exp.Null())
+                    value = exp.Case(ifs=[exp.If(this=unmatched, true=sq.empty_value)], default=value)
                 return exp.Max(this=value) if in_aggregate and sq.correlation is None else value
             if isinstance(node, exp.Exists):
                 sq = self.plan_subquery(node.this, "exists_mark")
@@ -190,6 +195,11 @@ class SubqueryPlanner:
         if keep_values:
             select = [exp.alias_(_unalias(s), f"__v{i}", quoted=True) for i, s in enumerate(node.expressions)]
         select += [exp.alias_(c.copy(), f"__corr{j}", quoted=True) for j, c in enumerate(inner_cols)]
+        empty_value = None
+        if mode == "scalar" and correlation is not None and len(node.expressions) == 1:
+            empty_value = _value_over_no_rows(_unalias(node.expressions[0]))
+            if empty_value is not None:
+                select.append(exp.alias_(exp.true(), "__m", quoted=True))
         if mode in ("mark", "exists_mark"):
             select.append(exp.alias_(exp.true(), "__m", quoted=True))
             node.set("distinct", exp.Distinct())
@@ -201,7 +211,7 @@ class SubqueryPlanner:
             node.set("group", group)
         node.set("expressions", select)
         plan = self.sql.plan(node)
-        return PlannedSubquery(ir.Alias(plan, alias), alias, correlation)
+        return PlannedSubquery(ir.Alias(plan, alias), alias, correlation, empty_value)
 
     def _wrap_query(self, node: exp.Expression, alias: str, keep_values: bool, mark: bool) -> ir.Plan:
         """A set operation (or other query) used as a subquery: outputs renamed."""
@@ -277,6 +287,23 @@ def _unparen(e: exp.Expression) -> exp.Expression:
 
 def _unalias(e: exp.Expression) -> exp.Expression:
     return e.this.copy() if isinstance(e, exp.Alias) else e.copy()
+
+
+def _value_over_no_rows(e: exp.Expression) -> exp.Expression | None:
+    """What an aggregate select expression gives over no rows, when that is not NULL:
+    ``count(...)`` is 0 there, every other aggregate NULL (Spark's evalAggOnZeroTups);
+    None when no count is involved (the left join's NULL is then already right)."""
+    if not is_aggregate(e) or not any(isinstance(n, exp.Count) for n in e.find_all(exp.Count)):
+        return None
+
+    def zero(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Count):
+            return exp.Literal.number(0)
+        if isinstance(n, exp.AggFunc):
+            return exp.Null()
+        return n
+
+    return e.copy().transform(zero)
 
 
 TOO_MANY_ROWS = "[SCALAR_SUBQUERY_TOO_MANY_ROWS] More than one row returned by a subquery used as an expression."

@@ -57,6 +57,15 @@ QUERIES = {
     "scalar_one_row_not_aggregated": (
         "SELECT id, (SELECT pid FROM sq_orders WHERE oid = 1) AS p FROM sq_people"
     ),
+    # the "count bug": an outer row without matches gets count's 0, not NULL
+    "scalar_correlated_count": (
+        "SELECT id, (SELECT count(*) FROM sq_orders o WHERE o.pid = p.id) AS n, "
+        "(SELECT count(amount) + 1 FROM sq_orders o WHERE o.pid = p.id) AS m, "
+        "(SELECT sum(amount) FROM sq_orders o WHERE o.pid = p.id) AS s FROM sq_people p"
+    ),
+    "scalar_correlated_count_where": (
+        "SELECT id FROM sq_people p WHERE (SELECT count(*) FROM sq_orders o WHERE o.pid = p.id) = 0"
+    ),
     "scalar_no_row": "SELECT id, (SELECT pid FROM sq_orders WHERE oid < 0) AS p FROM sq_people",
     "scalar_where": "SELECT id FROM sq_people WHERE salary > (SELECT avg(salary) FROM sq_people)",
     "scalar_select": (
