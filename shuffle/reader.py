@@ -67,7 +67,8 @@ def _batches(requests: list[RangeRequest], n: int) -> list[list[RangeRequest]]:
 
 
 def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
-    """Equal types up to nested field names ("l" vs "element") and nullability."""
+    """Equal types up to nested field names ("l" vs "element"), nullability and the zone
+    of zoned timestamps (executors write them in the session's time zone)."""
     if pa.types.is_list(a) and pa.types.is_list(b) or pa.types.is_large_list(a) and pa.types.is_large_list(b):
         return _same_shape(a.value_type, b.value_type)
     if pa.types.is_map(a) and pa.types.is_map(b):
@@ -77,6 +78,8 @@ def _same_shape(a: pa.DataType, b: pa.DataType) -> bool:
             a.field(i).name == b.field(i).name and _same_shape(a.field(i).type, b.field(i).type)
             for i in range(a.num_fields)
         )
+    if pa.types.is_timestamp(a) and pa.types.is_timestamp(b):  # the zone is display metadata:
+        return a.unit == b.unit and (a.tz is None) == (b.tz is None)  # DuckDB's session zone
     return a.equals(b)
 
 

@@ -158,6 +158,10 @@ class PlanBuilder:
     def aggregate(
         self, child: ir.Plan, keys: list[exp.Expression], aggs: list[exp.Expression]
     ) -> ir.Plan:
+        from sparkless.plan import session_windows
+
+        if any(session_windows.session_call(k) is not None for k in keys):
+            return session_windows.plan(self, child, keys, aggs)
         scope = self.a.scope(child)
         key_named = [self.a.named(k, scope) for k in keys]
         agg_resolved = []

@@ -592,13 +592,17 @@ _DURATION_UNITS = {
 
 
 def _duration_micros(c: Call, i: int) -> int:
+    return duration_micros(str(c.literal_value(i)))
+
+
+def duration_micros(given: str) -> int:
     """A window duration string (``'5 seconds'``, ``'1 hour 30 minutes'``) in microseconds;
     months and years are not fixed lengths, so Spark refuses them here too."""
     import re
 
     from sparkless.errors import AnalysisException
 
-    text = str(c.literal_value(i)).strip().lower().removeprefix("interval").strip()
+    text = given.strip().lower().removeprefix("interval").strip()
     parts = re.findall(r"(-?\d+(?:\.\d+)?)\s*([a-z]+?)s?\b", text)
     total = 0.0
     for number, unit in parts:
@@ -836,3 +840,11 @@ def _counter_diff(c: Call) -> exp.Expression:
         return template(f"CASE WHEN {reset} THEN NULL ELSE {{v}} - lag({{v}}) END",
                         nullable=True, v=v, s=c.arg(1))
     return template(f"CASE WHEN {reset} THEN NULL ELSE {{v}} - lag({{v}}) END", nullable=True, v=v)
+
+
+@register("session_window")
+def _session_window(c: Call) -> exp.Expression:
+    """Planned by its groupBy (plan/session_windows.py); anywhere else it is not supported."""
+    from sparkless.errors import unsupported
+
+    raise unsupported("session_window outside groupBy")

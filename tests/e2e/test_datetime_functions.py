@@ -137,3 +137,14 @@ def test_counter_diff(compare):
 def test_row_number_output_order(compare):
     compare(lambda s: s.range(3).withColumn("o", F.row_number().over(Window.orderBy(F.col("id").desc()))),
             ordered=True)
+
+
+def test_session_window(compare):
+    rows = [("a", datetime.datetime(2016, 1, 1, 0, 0, 0), 1), ("a", datetime.datetime(2016, 1, 1, 0, 0, 4), 2),
+            ("a", datetime.datetime(2016, 1, 1, 0, 0, 20), 3), ("b", datetime.datetime(2016, 1, 1, 0, 0, 2), 4),
+            ("a", None, 5)]
+    with compare.conf(UTC):
+        compare(lambda s: s.createDataFrame(rows, "k string, t timestamp, v int")
+                .groupBy("k", F.session_window("t", "10 seconds")).agg(F.sum("v"), F.count("*")))
+        compare(lambda s: s.createDataFrame([("2016-03-11 09:00:07", 1)], "dt string, v int")
+                .groupBy(F.session_window("dt", "5 seconds")).agg(F.sum("v")))

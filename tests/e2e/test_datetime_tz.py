@@ -88,3 +88,10 @@ def test_sql_in_zone(compare):
             "SELECT CAST(TIMESTAMP '2020-01-01 00:00:00' AS LONG) AS e, "
             "CAST(CAST('2020-01-01 03:04:05' AS TIMESTAMP) AS STRING) AS t"),
             check_nullability=False)
+
+
+def test_timestamps_through_a_shuffle(compare):
+    """Executors write zoned timestamps in the session zone; a shuffle reads them back."""
+    with compare.conf({"spark.sql.session.timeZone": "Asia/Tokyo"}):
+        compare(lambda s: _frame(s).withColumn("t", F.to_timestamp("ts")).repartition(3, "tz")
+                .groupBy("t").agg(F.count("*").alias("n")).select(F.col("t").cast("string"), "n"))
