@@ -67,7 +67,10 @@ def duckdb_time_zone(zone: str) -> str:
     zone = zone.strip()
     if zone in ("Z", "z"):
         return "UTC"
-    if re.fullmatch(r"[+-]\d{1,2}(:\d{2})?", zone):
+    m = re.fullmatch(r"([+-])(\d{1,2})(?::(\d{2}))?", zone)
+    if m and int(m.group(3) or 0) == 0:  # Etc/GMT-8 is +08:00 (POSIX signs); pytz knows it too
+        return "UTC" if int(m.group(2)) == 0 else f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{int(m.group(2))}"
+    if m:  # minutes: ICU's custom id (Python UDFs over timestamps cannot name it)
         return "GMT" + zone
     return zone
 
