@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from executors.builtins import builtin
+from executors.builtins import SparkFunctionError, builtin
 
 _SOUNDEX = {c: d for d, letters in {"1": "BFPV", "2": "CGJKQSXZ", "3": "DT", "4": "L",
                                       "5": "MN", "6": "R"}.items() for c in letters}
@@ -124,3 +124,97 @@ def str_to_map(s: str, pair_delim: str, kv_delim: str) -> list[dict[str, str | N
         kv = _java_split(pair, kv_delim, 2)
         out.append({"key": kv[0], "value": kv[1] if len(kv) > 1 else None})
     return out
+
+
+# --------------------------------------------------------------------------- number formats
+
+
+def number_format(fmt: str) -> tuple[int, int]:
+    """(precision, scale) of Spark's number format (``9``/``0`` digits, ``.``/``D`` point)."""
+    f = fmt.upper()
+    point = max(f.find("."), f.find("D"))
+    digits = [i for i, ch in enumerate(f) if ch in "09"]
+    scale = len([i for i in digits if point >= 0 and i > point])
+    return max(len(digits), 1), scale
+
+
+_NUMBER_TOKENS = re.compile(r"PR|MI|[09]+|[.,DGS$L]", re.IGNORECASE)
+
+
+def _format_regex(fmt: str) -> re.Pattern[str] | None:
+    parts, seen_point = [], False
+    for tok in _NUMBER_TOKENS.findall(fmt):
+        t = tok.upper()
+        if t[0] in "09":
+            parts.append(f"([0-9]{{0,{len(t)}}})" if not seen_point else f"([0-9]{{0,{len(t)}}})")
+        elif t in (".", "D"):
+            seen_point = True
+            parts.append(r"(\.)?")
+        elif t in (",", "G"):
+            parts.append(",?")
+        elif t in ("$", "L"):
+            parts.append(r"\$")
+        elif t in ("S", "MI"):
+            parts.append("([+-])?")
+        elif t == "PR":
+            return None
+    if "".join(_NUMBER_TOKENS.findall(fmt)).upper() != fmt.upper():
+        return None
+    return re.compile("".join(parts))
+
+
+@builtin("to_number", ["VARCHAR", "VARCHAR", "BOOLEAN"], "VARCHAR")
+def to_number(s: str, fmt: str, strict: bool) -> str | None:
+    """Spark's ToNumberParser for the usual patterns: the digits, point and sign the format
+    allows, ``$`` and group separators where it has them; a mismatch is an error (try: NULL)."""
+    pattern = _format_regex(fmt)
+    m = pattern.fullmatch(s.strip()) if pattern is not None else None
+    if m is None:
+        if strict:
+            raise SparkFunctionError(
+                f"[INVALID_FORMAT.MISMATCH_INPUT] The format is invalid: '{fmt}'. The input "
+                f"'{s}' does not match the format."
+            )
+        return None
+    text = m.group(0).replace("$", "").replace(",", "")
+    negative = "-" in text
+    digits = text.replace("-", "").replace("+", "")
+    return ("-" if negative else "") + (digits if digits not in ("", ".") else "0")
+
+
+@builtin("to_char_number", ["VARCHAR", "VARCHAR"], "VARCHAR")
+def to_char_number(value: str, fmt: str) -> str:
+    """Spark's to_char of a decimal: digits padded to the format (``0``: zeros, ``9``:
+    spaces); ``#`` throughout when the value does not fit its digits."""
+    from decimal import ROUND_HALF_UP
+
+    precision, scale = number_format(fmt)
+    exact = Decimal(value)
+    d = exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    if d != exact:  # Spark prints '#' rather than round away digits
+        return "".join("#" if ch in "09" else ch for ch in fmt)
+    whole, _, frac = f"{abs(d):f}".partition(".")
+    f = fmt.upper()
+    point = max(f.find("."), f.find("D"))
+    int_fmt = [ch for ch in (f[:point] if point >= 0 else f) if ch in "09"]
+    if whole == "0" and int_fmt:
+        whole = "" if int_fmt[-1] == "9" and scale else "0"
+    if len(whole) > len(int_fmt):
+        return "".join("#" if ch in "09" else ch for ch in fmt)
+    pad = "0" if int_fmt and int_fmt[0] == "0" else " "
+    whole = whole.rjust(len(int_fmt), pad)
+    out, wi = [], 0
+    for ch in f[:point] if point >= 0 else f:
+        if ch in "09":
+            out.append(whole[wi])
+            wi += 1
+        elif ch in ",G":
+            out.append("," if out and out[-1].strip() else " ")
+        elif ch in "$L":
+            out.append("$")
+        elif ch == "S":
+            out.append("-" if d < 0 else "+")
+    if point >= 0:
+        out.append(".")
+        out.append(frac.ljust(scale, "0"))
+    return "".join(out)  # without S/MI the sign is not printed, as in Spark

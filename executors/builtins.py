@@ -151,7 +151,7 @@ def _load_declarations() -> None:
     declare("executors.builtin_sampling", "poisson_count")
     declare("executors.builtin_crypto", "aes_encrypt", "aes_decrypt", "hmac")
     declare("executors.builtin_strings", "soundex", "sentences", "conv", "format_number", "split",
-            "str_to_map")
+            "str_to_map", "to_number", "to_char_number")
     declare(
         "executors.builtin_variant",
         "variant_modify", "schema_of_variant", "schema_of_variant_merge",

@@ -4,6 +4,7 @@ input, Spark's result types; written as DuckDB json_* SQL."""
 from __future__ import annotations
 
 import json
+import re
 
 from pyspark.sql.types import (
     ArrayType,
@@ -108,11 +109,14 @@ def _infer(value: object) -> str:
 
 @register("schema_of_json")
 def _schema_of_json(c: Call) -> exp.Expression:
-    if len(c.args) > 1:
-        raise unsupported("schema_of_json with options")
-    text = c.literal_value(0)
+    from sparkless.plan.functions_formats import options
+
+    opts = {k.lower(): v.lower() for k, v in options(c, 1).items()}
+    text = str(c.literal_value(0))
+    if opts.get("allowunquotedfieldnames") == "true":  # Jackson's ALLOW_UNQUOTED_FIELD_NAMES
+        text = re.sub(r'([{,]\s*)([A-Za-z_$][\w$]*)(\s*:)', r'\1"\2"\3', text)
     try:
-        value = json.loads(str(text))
+        value = json.loads(text)
     except ValueError:
         raise unsupported("schema_of_json of malformed JSON") from None
     out = exp.Literal.string(_infer(value))

@@ -3,11 +3,22 @@ found, the client's argument order) written as DuckDB SQL."""
 
 from __future__ import annotations
 
-from pyspark.sql.types import ArrayType, BinaryType, StringType
+from pyspark.sql.types import (
+    ArrayType,
+    BinaryType,
+    ByteType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    LongType,
+    ShortType,
+    StringType,
+)
 from sqlglot import exp
 
 from executors import builtins
-from sparkless.errors import unsupported
+from sparkless.errors import AnalysisException, unsupported
 from sparkless.plan.catalog import Call, register, template
 
 
@@ -365,3 +376,62 @@ def _startswith(c: Call) -> exp.Expression:
 @register("endswith")
 def _endswith(c: Call) -> exp.Expression:
     return _binary_test(c, "suffix({a}, {b})")
+
+
+def _number_format(c: Call) -> str:
+    fmt = c.literal_value(1)
+    if not isinstance(fmt, str):
+        raise AnalysisException(
+            f"The format of `{c.name}` must be a string literal.",
+            "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
+            sql_state="42K09",
+        )
+    return fmt
+
+
+def _to_number(c: Call, strict: bool) -> exp.Expression:
+    from executors.builtin_strings import number_format
+
+    fmt = _number_format(c)
+    precision, scale = number_format(fmt)
+    body = f"{builtins.call('to_number')}({{s}}, {{f}}, {'true' if strict else 'false'})"
+    return template(f"CAST({body} AS DECIMAL({precision}, {scale}))",
+                    nullable=None if strict else True, s=_text(c, 0), f=exp.Literal.string(fmt))
+
+
+@register("to_number")
+def _to_number_strict(c: Call) -> exp.Expression:
+    return _to_number(c, True)
+
+
+@register("try_to_number")
+def _try_to_number(c: Call) -> exp.Expression:
+    return _to_number(c, False)
+
+
+@register("to_char", "to_varchar")
+def _to_char(c: Call) -> exp.Expression:
+    """Numbers by Spark's number format; dates and timestamps as date_format."""
+    t = c.type(0)
+    if not isinstance(t, (ByteType, ShortType, IntegerType, LongType, FloatType, DoubleType,
+                          DecimalType)):
+        return exp.func("date_format", c.arg(0), c.arg(1), dialect="spark")
+    fmt = _number_format(c)
+    # A double's shortest text, as Spark makes its BigDecimal (a DECIMAL cast is inexact).
+    return template(f"{builtins.call('to_char_number')}(CAST({{v}} AS VARCHAR), {{f}})",
+                    v=c.arg(0), f=exp.Literal.string(fmt))
+
+
+@register("collation")
+def _collation(c: Call) -> exp.Expression:
+    """sparkless strings have the default collation only."""
+    if not isinstance(c.type(0), StringType):
+        raise AnalysisException(
+            f'Cannot resolve "collation" due to data type mismatch: the input must be a string, '
+            f'not "{c.type(0).simpleString().upper()}".',
+            "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+            sql_state="42K09",
+        )
+    out = exp.Literal.string("SYSTEM.BUILTIN.UTF8_BINARY")
+    out.meta["nullable"] = False
+    return out

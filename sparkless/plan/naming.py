@@ -213,6 +213,7 @@ _CALL_NAMES = {
     "mean": "avg",
     "current_database": "current_schema",
     "dateadd": "date_add",
+    "to_varchar": "to_char",
 }
 
 # Parameters Spark fills in when the caller leaves them out, by argument count given.

@@ -99,6 +99,14 @@ CASES = [
                                     F.hex(F.rpad(_b("name"), 3, _b(F.lit("xy")))),
                                     F.hex(F.reverse(_b("name")))]),
     ("bitwise_not", lambda: F.bitwise_not("i")),
+    ("number_formats", lambda: [F.to_number(F.lit("$78.12"), F.lit("$99.99")),
+                                F.try_to_number(F.lit("77"), F.lit("$99.99")),
+                                F.try_to_number(F.lit("-1,234.5"), F.lit("S9,999.99")),
+                                F.to_char(F.col("i") * 12.345, F.lit("$99.99")),
+                                F.to_varchar(F.col("i") * -1234.5, F.lit("0,000.00"))]),
+    ("collation", lambda: F.collation("name")),
+    ("schema_of_json_options", lambda: F.schema_of_json(
+        F.lit("{a: 1, b: [1.5]}"), {"allowUnquotedFieldNames": "true"})),
     # variants (compared through their JSON text)
     ("parse_json", lambda: F.to_json(F.try_parse_json("js"))),
     ("variant_get", lambda: [F.try_variant_get(F.try_parse_json("js"), p, t) for p, t in (
