@@ -184,4 +184,5 @@ def _load() -> None:
             functions_sketch,
             functions_string,
             functions_variant,
+            functions_vector,
         )

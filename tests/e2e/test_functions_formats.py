@@ -179,3 +179,26 @@ def test_errors(compare, build):
             df.collect()
         classes.append(info.value.getCondition())
     assert classes[0] == classes[1]
+
+
+def test_vectors(compare):
+    def fn(s):
+        df = s.createDataFrame(
+            [(1, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0]), (2, [3.0, -4.0, 0.0], [1.0, 0.5, 2.0]),
+             (3, None, [1.0, 1.0, 1.0])],
+            "i int, a array<float>, b array<float>")
+        two = F.lit(2.0).cast("float")
+        return df.select(
+            "i", F.vector_inner_product("a", "b"), F.vector_cosine_similarity("a", "b"),
+            F.vector_l2_distance("a", "b"), F.vector_norm("a", two),
+            F.vector_norm("a", F.lit(1.0).cast("float")), F.vector_normalize("b", two))
+
+    compare(fn)
+
+
+def test_vector_aggregates(compare):
+    def fn(s):
+        df = s.createDataFrame([([1.0, 2.0],), ([3.0, 4.0],), (None,)], "v array<float>")
+        return df.agg(F.vector_sum("v"), F.vector_avg("v"))
+
+    compare(fn)
