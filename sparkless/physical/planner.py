@@ -616,6 +616,7 @@ class PhysicalPlanner:
             spec["keys"] = key_cols
         schema = pa.schema(
             [pa.field(a.col, arrow_type_of(a.dtype)) for a in attrs]
+            + ([] if attrs else [pa.field("__empty", pa.int32())])  # cols(): "1 AS __empty"
             + [
                 pa.field(f"__k{i}", arrow_type_of(spark_type_from_duckdb(t)))
                 for (i, _), t in zip(extra_keys, extra_types)

@@ -112,8 +112,8 @@ def _filter(plan: ir.Plan, conds: list[exp.Expression]) -> ir.Plan:
         value = _constant(c)
         if value is None:
             kept.append(c)
-        elif not value:
-            return empty_relation(plan.output)
+        elif not value:  # emptied later by _propagate_empty, which keeps zero-column plans
+            return ir.Filter(plan, exp.false())
     cond = conjoin(kept)
     return plan if cond is None else ir.Filter(plan, cond)
 
@@ -132,46 +132,32 @@ def _constant(c: exp.Expression) -> bool | None:
     return None
 
 
-def empty_relation(attrs: list[ir.Attribute]) -> ir.Plan:
-    """No rows, the same columns (ids kept): what a never-true filter leaves."""
-    import pyarrow as pa
-
-    from sparkless.plan.types import arrow_type_of
-
-    schema = pa.schema([pa.field(a.col, arrow_type_of(a.dtype)) for a in attrs])
-    return ir.LocalRelation(schema.empty_table(), list(attrs))
-
-
 def _is_empty(p: ir.Plan) -> bool:
-    return isinstance(p, ir.LocalRelation) and p.table.num_rows == 0
+    """Certainly no rows: a never-true filter, or an operator that has none over it."""
+    if isinstance(p, ir.Filter) and isinstance(p.condition, exp.Boolean) and not p.condition.this:
+        return True
+    if isinstance(p, ir.Join):
+        return (_is_empty(p.left) and p.how in ("inner", "cross", "left", "left_semi", "left_anti")) or (
+            _is_empty(p.right) and p.how in ("inner", "cross", "right", "left_semi")
+        )
+    if isinstance(p, ir.Aggregate):
+        return bool(p.keys) and _is_empty(p.child)
+    if isinstance(p, (ir.Project, ir.Alias, ir.Tagged, ir.Filter, ir.Sort, ir.Limit, ir.Distinct)):
+        return _is_empty(p.child)
+    return False
 
 
 def _propagate_empty(p: ir.Plan) -> ir.Plan:
-    """Spark's PropagateEmptyRelation: operators over an input that has no rows have none
-    either (a union drops such inputs) -- TPC-DS q4's year_total unions three channels and
-    each use keeps one, so the other two no longer scan, aggregate and shuffle."""
+    """A union drops the inputs a never-true filter emptied (part of Spark's
+    PropagateEmptyRelation): TPC-DS q4's year_total unions three channels and each use
+    keeps one, so the other two no longer scan, aggregate and shuffle. Other operators
+    keep their ``WHERE false`` input; DuckDB reads nothing for it."""
     if isinstance(p, (ir.Unary, ir.Union, ir.Join)):
         p = _with_children(p, [_propagate_empty(c) for c in p.children])
     if isinstance(p, ir.Union):
-        inputs = [c for c in p.inputs if not _is_empty(c)]
-        if not inputs:
-            return empty_relation(p.output)
+        inputs = [c for c in p.inputs if not _is_empty(c)] or p.inputs[:1]
         if len(inputs) < len(p.inputs):
             return dataclasses.replace(p, inputs=inputs)
-        return p
-    if isinstance(p, ir.Join):
-        left, right = _is_empty(p.left), _is_empty(p.right)
-        if (left and p.how in ("inner", "cross", "left", "left_semi", "left_anti")) or (
-            right and p.how in ("inner", "cross", "right", "left_semi")
-        ):
-            return empty_relation(p.output)
-        return p
-    empty_child = isinstance(p, ir.Unary) and _is_empty(p.child)
-    if empty_child and isinstance(p, (ir.Project, ir.Filter, ir.Sort, ir.Limit, ir.Offset, ir.Distinct,
-                                      ir.Alias, ir.Tagged, ir.Repartition)):
-        return empty_relation(p.output)
-    if empty_child and isinstance(p, ir.Aggregate) and p.keys:
-        return empty_relation(p.output)
     return p
 
 
@@ -267,10 +253,10 @@ def _push_join(p: ir.Join, conds: list[exp.Expression], optimised: bool) -> ir.P
     left_down: list[exp.Expression] = []
     right_down: list[exp.Expression] = []
     join_conds = conjuncts(p.condition)
-    if how in ("inner", "cross"):  # a constant conjunct anywhere decides the whole join
+    if how in ("inner", "cross") and p.output:  # a constant conjunct decides the whole join
         for c in [*conds, *join_conds]:
             if _constant(c) is False:
-                return empty_relation(p.output)
+                return ir.Filter(p, exp.false())
         conds = [c for c in conds if _constant(c) is None]
         join_conds = [c for c in join_conds if _constant(c) is None]
     above: list[exp.Expression] = []

@@ -66,6 +66,18 @@ QUERIES = {
     "scalar_correlated_count_where": (
         "SELECT id FROM sq_people p WHERE (SELECT count(*) FROM sq_orders o WHERE o.pid = p.id) = 0"
     ),
+    # constant filters folded, empty inputs propagated (a union keeps its other inputs)
+    "constant_false_union": (
+        "SELECT id FROM sq_people UNION ALL SELECT pid FROM sq_orders WHERE 1 = 0"
+    ),
+    "constant_false_join": (
+        "SELECT p.id, o.oid FROM sq_people p JOIN sq_orders o ON p.id = o.pid AND 'a' = 'b'"
+    ),
+    "constant_false_left_join": (
+        "SELECT p.id, o.oid FROM sq_people p LEFT JOIN (SELECT * FROM sq_orders WHERE 2 < 1) o "
+        "ON p.id = o.pid"
+    ),
+    "constant_false_global_agg": "SELECT count(*), sum(amount) FROM sq_orders WHERE 'x' = 'y'",
     "scalar_no_row": "SELECT id, (SELECT pid FROM sq_orders WHERE oid < 0) AS p FROM sq_people",
     "scalar_where": "SELECT id FROM sq_people WHERE salary > (SELECT avg(salary) FROM sq_people)",
     "scalar_select": (
@@ -257,3 +269,16 @@ def test_pivot(compare, name):
     from pyspark.sql import functions as F
 
     compare(lambda s: PIVOTS[name](people(s), F))
+
+
+
+def test_is_empty_selects_no_columns(compare):
+    """isEmpty() selects nothing: a zero-column plan through pruning, constant-filter
+    folding and an exchange (its schema carries the placeholder column)."""
+    s = compare.spark
+    assert not s.range(10).isEmpty()
+    assert s.range(0).isEmpty()
+    assert s.range(5).where("1 = 0").isEmpty()
+    assert s.range(5).where("id > 10").isEmpty()
+    assert not s.range(5).where("id > 2").isEmpty()
+    assert s.range(5).where("1 = 0").count() == 0
