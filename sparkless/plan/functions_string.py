@@ -435,3 +435,42 @@ def _collation(c: Call) -> exp.Expression:
     out = exp.Literal.string("SYSTEM.BUILTIN.UTF8_BINARY")
     out.meta["nullable"] = False
     return out
+
+
+# reflect / java_method call Java static methods; sparkless runs no JVM, so it knows an
+# allow-list of methods and renders each as SQL with the Java method's result. Departure:
+# DuckDB's UUID parser is stricter than Java's UUID.fromString (which takes "1-1-1-1-1").
+_REFLECT: dict[tuple[str, str, int], str] = {
+    ("java.util.UUID", "fromString", 1): "CAST(CAST({a0} AS UUID) AS VARCHAR)",
+    ("java.util.UUID", "randomUUID", 0): "CAST(uuid() AS VARCHAR)",
+    ("java.lang.String", "valueOf", 1): "coalesce(CAST({a0} AS VARCHAR), 'null')",  # strings
+    ("scala.Predef", "require", 1):
+        "CASE WHEN {a0} THEN NULL ELSE error('[REFLECT] java.lang.IllegalArgumentException: "
+        "requirement failed') END",
+}
+
+
+def _reflect(c: Call, strict: bool) -> exp.Expression:
+    cls, method = c.literal_value(0), c.literal_value(1)
+    args = c.args[2:]
+    body = _REFLECT.get((str(cls), str(method), len(args)))
+    if cls == "java.lang.String" and not isinstance(c.type(2), StringType):
+        body = None  # Java's text for numbers and dates differs from a cast
+    if body is None:
+        raise unsupported(f"{c.name} of {cls}.{method} with {len(args)} argument(s) (sparkless "
+                          "knows java.util.UUID.fromString/randomUUID, String.valueOf of a string)")
+    if not strict:
+        body = f"try({body})" if "error(" not in body else "CAST(NULL AS VARCHAR)"
+    out = template(f"CAST({body} AS VARCHAR)", nullable=True,
+                   **{f"a{i}": a for i, a in enumerate(args)})
+    return out
+
+
+@register("reflect", "java_method")
+def _reflect_strict(c: Call) -> exp.Expression:
+    return _reflect(c, True)
+
+
+@register("try_reflect")
+def _try_reflect(c: Call) -> exp.Expression:
+    return _reflect(c, False)

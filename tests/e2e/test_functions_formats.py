@@ -105,6 +105,10 @@ CASES = [
                                 F.to_char(F.col("i") * 12.345, F.lit("$99.99")),
                                 F.to_varchar(F.col("i") * -1234.5, F.lit("0,000.00"))]),
     ("collation", lambda: F.collation("name")),
+    ("reflect", lambda: [F.reflect(F.lit("java.util.UUID"), F.lit("fromString"),
+                                   F.lit("A5CF6C42-0C85-418F-AF6C-3E4E5B1328F2")),
+                         F.java_method(F.lit("java.lang.String"), F.lit("valueOf"), "name"),
+                         F.try_reflect(F.lit("scala.Predef"), F.lit("require"), F.lit(False))]),
     ("schema_of_json_options", lambda: F.schema_of_json(
         F.lit("{a: 1, b: [1.5]}"), {"allowUnquotedFieldNames": "true"})),
     # variants (compared through their JSON text)
