@@ -52,6 +52,8 @@ NAMES = {"explode", "explode_outer", "posexplode", "posexplode_outer", "inline",
 def generator_call(e: exp.Expression) -> tuple[str, list[exp.Expression]] | None:
     """``(spark name, arguments)`` when ``e`` is a generator call, else None."""
     if isinstance(e, exp.Anonymous):
+        if "python_udf" in e.meta:  # a user's function that happens to be called "explode"
+            return None
         name = str(e.this).lower()
         return (name, list(e.expressions)) if name in NAMES else None
     name = _CLASSES.get(type(e).__name__.lstrip("_"))
