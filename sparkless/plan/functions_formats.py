@@ -54,6 +54,18 @@ def _sql_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+def struct_schema(c: Call, i: int, what: str) -> StructType:
+    """``literal_schema`` that must be a struct (from_csv / from_xml rows)."""
+    schema = literal_schema(c, i, what)
+    if not isinstance(schema, StructType):
+        raise AnalysisException(
+            f"Schema should be struct type but got {schema.simpleString()}.",
+            "INVALID_SCHEMA.NON_STRUCT_TYPE",
+            sql_state="42K07",
+        )
+    return schema
+
+
 def literal_schema(c: Call, i: int, what: str) -> DataType:
     value = c.literal_value(i)
     if not isinstance(value, str):
@@ -114,13 +126,7 @@ def _flag(opts: dict[str, str], key: str, default: bool) -> bool:
 
 @register("from_csv")
 def _from_csv(c: Call) -> exp.Expression:
-    schema = literal_schema(c, 1, "from_csv")
-    if not isinstance(schema, StructType):
-        raise AnalysisException(
-            f"Schema should be struct type but got {schema.simpleString()}.",
-            "INVALID_SCHEMA.NON_STRUCT_TYPE",
-            sql_state="42K07",
-        )
+    schema = struct_schema(c, 1, "from_csv")
     opts = options(c, 2)
     sep = opts.get("sep", opts.get("delimiter", ","))
     fields_sql = (
@@ -308,13 +314,7 @@ def _from_xml(c: Call) -> exp.Expression:
 
     from sparkless.plan.functions_json import _structure
 
-    schema = literal_schema(c, 1, "from_xml")
-    if not isinstance(schema, StructType):
-        raise AnalysisException(
-            f"Schema should be struct type but got {schema.simpleString()}.",
-            "INVALID_SCHEMA.NON_STRUCT_TYPE",
-            sql_state="42K07",
-        )
+    schema = struct_schema(c, 1, "from_xml")
     structure = json.dumps(_structure(schema)).replace("'", "''")
     spec = _sql_str(schema.json())
     target = duckdb_type_sql(schema)
