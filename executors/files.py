@@ -125,9 +125,30 @@ def _spark_name(path: str, prefix: str, ext: str) -> str:
 
 
 def write_files(
-    con: duckdb.DuckDBPyConnection, fragment: str, output: Mapping[str, Any]
+    con: duckdb.DuckDBPyConnection, fragment: str, output: Mapping[str, Any],
+    conf: Mapping[str, str] | None = None,
 ) -> FilesWritten:
-    """Run ``fragment`` and write its rows under ``output["path"]``; see the module docstring."""
+    """Run ``fragment`` and write its rows under ``output["path"]``; see the module docstring.
+
+    A remote path (``s3://``, ``s3a://``, ``sparkless://``: the attempt's staging prefix)
+    is written locally first, then each file is uploaded from this function."""
+    from storage import files as storage_files
+
+    if storage_files.is_remote(output["path"]):
+        import shutil
+        import tempfile
+
+        scratch = tempfile.mkdtemp(prefix="sparkless-write-")
+        try:
+            written = write_files(con, fragment, {**output, "path": scratch})
+            for rel in written.files:
+                storage_files.upload(
+                    os.path.join(scratch, *rel.split("/")),
+                    storage_files.join(output["path"], rel), conf,
+                )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return written
     root = os.path.abspath(output["path"])
     prefix = output["file_prefix"]
     if "/" in prefix or not prefix:

@@ -36,6 +36,7 @@ from shuffle.partitioning import partition_id_sql
 from shuffle.reader import read_blocks
 from shuffle.writer import BATCH_ROWS, default_codec, write_map_output
 from storage import BlockStore, open_store
+from storage import files as storage_files
 from storage.units import parse_size
 
 THREADS_CONF = "spark.sparkless.task.threads"
@@ -249,7 +250,7 @@ def write_output(
     if kind == "result":
         return write_result(con, store, event, sql)
     if kind == "files":
-        written = write_files(con, sql, event["output"])
+        written = write_files(con, sql, event["output"], event.get("conf"))
         return {
             "path": event["output"]["path"],
             "files": written.files,
@@ -293,6 +294,8 @@ def _run(event: TaskEvent, started: float) -> TaskResult:
     python = None  # executors.python_udf, imported only when the task runs Python UDFs
     try:
         builtins.ensure(con, event["sql"])  # Python built-ins (XPath, AES...) the SQL calls
+        if storage_files.mentions_remote(event["sql"]):  # s3:// data, cached blocks
+            storage_files.register(con, conf)
         for spec in event["inputs"]:
             for sql in spec.get("sqls") or []:
                 builtins.ensure(con, sql)

@@ -13,7 +13,7 @@ from pyspark.sql.connect.types import pyspark_types_to_proto_types
 from pyspark.sql.types import StructType
 from sqlglot import exp
 
-from sparkless.commit import FileCommitter
+from sparkless.commit import committer_for
 from sparkless.conf import parse_bytes
 from sparkless.connect.execution import ExecutionHolder
 from sparkless.connect.relations import RelationConverter
@@ -182,7 +182,7 @@ class ConnectPlanner:
                 )
         if w is not None and (w.bucket_by.bucket_column_names or w.sort_column_names):
             raise unsupported("bucketBy / sortBy on write")
-        committer = FileCommitter(path, mode)
+        committer = committer_for(path, mode, self.session.conf.snapshot())
         if not committer.should_write():
             return False
         names = {a.name.lower() for a in logical.output}
@@ -251,7 +251,7 @@ class ConnectPlanner:
         elif kind == "input_files":
             plan = self.relations.convert(req.input_files.plan.root)
             files = [f for n in ir.walk(plan) if isinstance(n, ir.FileScan) for f in n.files]
-            resp.input_files.files.extend(f"file://{f}" for f in files)
+            resp.input_files.files.extend(f if "://" in f else f"file://{f}" for f in files)
         elif kind == "spark_version":
             resp.spark_version.version = SPARK_VERSION
         elif kind == "ddl_parse":

@@ -114,7 +114,10 @@ class RelationConverter:
             from sparkless.connect.streaming import streaming_source
 
             return streaming_source(ds.format, schema)
-        return sources.read(fmt, list(ds.paths), dict(ds.options), schema, self.session.oracle.con)
+        return sources.read(
+            fmt, list(ds.paths), dict(ds.options), schema, self.session.oracle.con,
+            self.session.conf.snapshot(),
+        )
 
     def _local_relation(self, r: pb.LocalRelation) -> ir.Plan:
         schema = parse_schema(r.schema) if r.HasField("schema") and r.schema else None

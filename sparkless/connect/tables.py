@@ -229,7 +229,9 @@ def create_empty_table(
                 )
             from sparkless.plan import sources
 
-            schema = sources.read(fmt, [location], options, None, session.oracle.con).schema()
+            schema = sources.read(
+                fmt, [location], options, None, session.oracle.con, session.conf.snapshot()
+            ).schema()
         if partition_by:  # partition columns come last in a table's schema, as in Spark
             keys = [p.lower() for p in partition_by]
             fields = [f for f in schema.fields if f.name.lower() not in keys]

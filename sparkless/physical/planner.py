@@ -303,7 +303,7 @@ class PhysicalPlanner:
     def _two_phase(self, p: ir.Aggregate, child: list[Group], two: TwoPhase) -> list[Group]:
         group = f" GROUP BY {', '.join(two.keys)}" if two.keys else ""
         partial_sql = ", ".join(f"{sql} AS {name}" for sql, name in two.partial)
-        scope = self.oracle.scope_sql(p.child.output)
+        scope = self.oracle.scope_sql(p.child.output, partial_sql + group)
         types = self.oracle.describe(f"SELECT {partial_sql} FROM {scope}{group}")
         attrs = [
             ir.Attribute(name, spark_type_from_duckdb(t)) for (_, name), (_, t) in zip(two.partial, types)
@@ -795,15 +795,9 @@ OPEN_COST_BYTES = 4 << 20  # spark.sql.files.openCostInBytes
 
 
 def _file_sizes(files: list[str]) -> list[int]:
-    import os
+    from storage.files import size  # s3:// and cached-block sizes come from the listing
 
-    sizes = []
-    for f in files:
-        try:
-            sizes.append(os.path.getsize(f))
-        except OSError:
-            sizes.append(0)
-    return sizes
+    return [size(f) for f in files]
 
 
 def split_target(files: list[str], max_bytes: int, parallelism: int = 1) -> int:

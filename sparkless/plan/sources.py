@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from urllib.parse import urlparse
 
 import duckdb
@@ -29,6 +30,7 @@ _PARTITION_DIR = re.compile(r"^([^=/]+)=(.*)$")
 
 
 def local_path(path: str) -> str:
+    """A local path (``s3://`` and other URIs are for ``list_files``, not for this)."""
     if path.startswith("file:"):
         parsed = urlparse(path)
         return parsed.path
@@ -41,14 +43,67 @@ def _hidden(name: str) -> bool:
     return name.startswith(("_", "."))
 
 
-def list_files(paths: list[str]) -> tuple[list[str], list[str]]:
+def _list_remote(raw: str, conf: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
+    """``list_files`` for an ``s3://``/``s3a://``/``sparkless://`` path: one recursive
+    listing, hidden names skipped below the root, sizes remembered for split planning."""
+    import fnmatch
+
+    from storage import files as storage_files
+
+    root, pattern = raw.rstrip("/"), None
+    if any(ch in raw for ch in "*?["):  # list the part before the first wildcard, then match
+        cut = min(raw.index(ch) for ch in "*?[" if ch in raw)
+        root, pattern = raw[:cut].rpartition("/")[0], raw
+    try:
+        found = storage_files.listing(root, conf)
+    except (FileNotFoundError, OSError) as e:
+        if isinstance(e, FileNotFoundError) or "NoSuchBucket" in str(e) or "does not exist" in str(e):
+            raise path_not_found(raw) from None
+        raise AnalysisException(f"Cannot list {raw}: {e}", "CANNOT_READ_FILE") from None
+    if found is None:
+        raise path_not_found(raw)
+    files: list[str] = []
+    partitioned: list[str] = []
+    kept = []
+    for path, size in found:
+        rel = path[len(root):].strip("/")
+        if pattern is not None:
+            depth = pattern[len(root):].strip("/").count("/")
+            head = "/".join(rel.split("/")[: depth + 1])
+            if not fnmatch.fnmatchcase(f"{root}/{head}", pattern):
+                continue
+        parts = rel.split("/") if rel else []
+        if any(_hidden(x) for x in parts):
+            continue
+        for d in parts[:-1]:
+            m = _PARTITION_DIR.match(d)
+            if m and m.group(1) not in partitioned:
+                partitioned.append(m.group(1))
+        files.append(path)
+        kept.append((path, size))
+    if pattern is not None and not kept:
+        raise path_not_found(raw)
+    storage_files.remember_sizes(kept)
+    return files, partitioned
+
+
+def list_files(
+    paths: list[str], conf: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
     """Data files under the given paths (Spark skips names starting with _ or .).
 
     Returns the files and the names of Hive-style ``key=value`` partition directories.
     """
+    from storage import files as storage_files
+
     files: list[str] = []
     partitioned: list[str] = []
     for raw in paths:
+        if storage_files.is_remote(raw):
+            sub, part = _list_remote(raw, conf)
+            files.extend(sub)
+            partitioned += [c for c in part if c not in partitioned]
+            continue
         p = local_path(raw)
         if any(ch in p for ch in "*?["):
             import glob
@@ -79,12 +134,9 @@ def list_files(paths: list[str]) -> tuple[list[str], list[str]]:
 def by_size(files: list[str]) -> list[str]:
     """Largest first, as Spark orders the files it packs into scan tasks (FilePartition's
     next-fit-decreasing): the tasks, and so the rows of a plain read, come in this order."""
-    sizes = {}
-    for f in files:
-        try:
-            sizes[f] = os.path.getsize(f)
-        except OSError:
-            sizes[f] = 0
+    from storage import files as storage_files
+
+    sizes = {f: storage_files.size(f) for f in files}
     return sorted(files, key=lambda f: -sizes[f])
 
 
@@ -120,7 +172,10 @@ def read(
     options: dict[str, str],
     schema: StructType | None,
     con: duckdb.DuckDBPyConnection,
+    conf: Mapping[str, str] | None = None,
 ) -> ir.Plan:
+    """The scan of ``paths``; ``conf`` (the session's settings) says how to reach
+    ``s3://`` paths, whose files DuckDB then reads through ``storage.files.register``."""
     fmt = fmt.lower()
     if fmt not in ("parquet", "csv", "json", "text", "orc", "xml"):
         raise unsupported(f"The data source format '{fmt}'")
@@ -129,8 +184,14 @@ def read(
             f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
             "UNABLE_TO_INFER_SCHEMA",
         )
-    files, partitioned = list_files(paths)
+    files, partitioned = list_files(paths, conf)
     files = by_size(files)
+    from storage import files as storage_files
+
+    if any(storage_files.is_remote(f) for f in files):
+        if fmt in ("orc", "xml"):
+            raise unsupported(f"Reading {fmt} from {files[0].split('://')[0]}:// paths")
+        storage_files.register(con, conf)  # schema inference and row-group planning read here
     if not files and schema is None:
         raise AnalysisException(
             f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
@@ -447,7 +508,7 @@ def _infer_csv_types(
 
     checks = []
     for c in cols:
-        q = f'"{c}"'
+        q = f'CAST("{c}" AS VARCHAR)'  # hive partition columns come typed
         checks.append(
             f"bool_and({q} IS NULL OR (regexp_full_match(trim({q}), '[+-]?[0-9]+') "
             f"AND TRY_CAST({q} AS INTEGER) IS NOT NULL)), "
@@ -458,7 +519,7 @@ def _infer_csv_types(
             f"bool_and({q} IS NULL OR regexp_full_match({q}, '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
             f"bool_and({q} IS NULL OR TRY_CAST({q} AS TIMESTAMP) IS NOT NULL)"
         )
-    row = con.sql(f"SELECT {', '.join(checks)} FROM ({source_sql})").fetchall()[0]
+    row = con.sql(f"SELECT {', '.join(checks)} FROM (SELECT * FROM {source_sql})").fetchall()[0]
     out: list[DataType] = []
     for i in range(len(cols)):
         is_int, is_long, is_double, is_bool, is_date, is_ts = row[i * 6 : i * 6 + 6]
