@@ -84,7 +84,7 @@ class PlanBuilder:
         if not named:
             return
         cols = ", ".join(f"{n.expr.sql('duckdb')} AS {n.attr.col}" for n in named)
-        self.a.oracle.describe(f"SELECT {cols} FROM {self.a.oracle.scope_sql(child.output)}")
+        self.a.oracle.describe(f"SELECT {cols} FROM {self.a.oracle.scope_sql(child.output, cols)}")
 
     def filter(self, child: ir.Plan, condition: exp.Expression) -> ir.Plan:
         return ir.Filter(child, self.a.condition(condition, self.a.scope(child)))
@@ -170,12 +170,13 @@ class PlanBuilder:
             for item in expanded if expanded is not None else [e]:
                 agg_resolved.append(self.a.resolve(item, scope))
         key_sql = [k.expr.sql("duckdb") for k in key_named]
-        select = [f"{k.expr.sql('duckdb')} AS {k.attr.col}" for k in key_named]
+        select = [f"{k} AS {n.attr.col}" for k, n in zip(key_sql, key_named)]
         select += [f"{r.expr.sql('duckdb')} AS __a{i}" for i, r in enumerate(agg_resolved)]
-        sql = f"SELECT {', '.join(select) or '1'} FROM {self.a.oracle.scope_sql(child.output)}"
-        if key_sql:
-            sql += f" GROUP BY {', '.join(key_sql)}"
-        types = [t for _, t in self.a.oracle.describe(sql)][len(key_named) :]
+        columns = ", ".join(select) or "1"
+        group = f" GROUP BY {', '.join(key_sql)}" if key_sql else ""
+        scope = self.a.oracle.scope_sql(child.output, columns + group)
+        types = [t for _, t in self.a.oracle.describe(f"SELECT {columns} FROM {scope}{group}")]
+        types = types[len(key_named) :]
         outputs = list(key_named)
         for r, t in zip(agg_resolved, types):
             if r.attr is not None and any(r.attr.id == k.attr.id for k in key_named):

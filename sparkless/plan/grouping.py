@@ -170,7 +170,7 @@ class GroupedSelect:
             return []
         resolved = [self.a.resolve(e, scope) for e, _ in found]
         sql = ", ".join(f"{r.expr.sql('duckdb')} AS __a{i}" for i, r in enumerate(resolved))
-        types = self.a.oracle.describe(f"SELECT {sql} FROM {self.a.oracle.scope_sql(scope.attrs)}")
+        types = self.a.oracle.describe(f"SELECT {sql} FROM {self.a.oracle.scope_sql(scope.attrs, sql)}")
         out = []
         for (_, placeholder), r, (_, t) in zip(found, resolved, types):
             dtype = refine_type(r.expr, spark_type_from_duckdb(t))

@@ -272,13 +272,20 @@ class DAGScheduler:
     # ---- elasticity --------------------------------------------------------------
 
     def _input_bytes(self, key: int) -> int | None:
-        """Bytes a stage reads from its parents' shuffles (None for a scan: unknown here)."""
-        deps = self.state.stages[key].deps
-        if not deps:
+        """Bytes a stage's tasks share out: what its reduce sides read from their shuffles.
+
+        None (unknown here) when a task also reads what the driver has not measured: a file
+        scan, blocks, a Python step. A broadcast never counts: every task reads it whole, so
+        it says nothing about how many functions the stage is worth (counting it put a scan
+        stage with a 1 MB broadcast on one function, its tasks one after the other).
+        """
+        groups = self.groups[key]
+        if not groups or any(isinstance(g, Fixed) for g in groups):
             return None
+        ids = {sid for g in groups for sid in g.shuffle_ids}
         return sum(
             sum(out.get("partition_lengths") or [out.get("bytes", 0)])
-            for d in deps
+            for d in ids
             for out in self.state.stages[d].outputs.values()
         )
 
