@@ -23,7 +23,7 @@ from sparkless.physical.aggregation import TwoPhase
 from sparkless.physical.aggregation import split as split_aggregate
 from sparkless.physical.estimate import estimate_size
 from sparkless.plan import ir
-from sparkless.plan.optimizer import optimize
+from sparkless.plan.optimizer import _deterministic, optimize
 from sparkless.plan.type_oracle import TypeOracle
 from sparkless.plan.types import arrow_type_of, duckdb_type_sql, spark_type_from_duckdb
 
@@ -156,8 +156,13 @@ def ordered_cross_sql(p: ir.Join, l_sql: str, r_sql: str, streamed: str) -> str:
 ORDER_FREE = (ir.Aggregate, ir.Sort, ir.Distinct)
 
 
+# Map tasks per slot for the scan under a global sort (see ``PhysicalPlanner._sort_child``).
+SORT_SCAN_TASKS_PER_SLOT = 4
+
+
 class PhysicalPlanner:
     order_matters = True  # the rows' order can be seen above the node being compiled
+    fine_scans = False  # compiling the partition-free scan under a global sort
 
     def __init__(
         self, conf: SessionConf, job_id: str, default_parallelism: int, oracle: TypeOracle
@@ -212,9 +217,16 @@ class PhysicalPlanner:
         return self.compile(p.child)
 
     def _compile_FileScan(self, p: ir.FileScan) -> list[Group]:
+        frags = self._scan_frags(p, self.parallelism)
+        if self.fine_scans and len(frags) > 1:  # a one-task read stays one task (no exchange)
+            frags = self._scan_frags(p, self.parallelism * SORT_SCAN_TASKS_PER_SLOT)
+        return [Fixed(frags)]
+
+    def _scan_frags(self, p: ir.FileScan, parallelism: int) -> list[Frag]:
+        """One fragment per split: Spark's FilePartition packing for ``parallelism`` slots."""
         max_bytes = self.conf.get_bytes("spark.sql.files.maxPartitionBytes")
-        splits = split_files(p.files, max_bytes, self.parallelism)
-        target = split_target(p.files, max_bytes, self.parallelism)
+        splits = split_files(p.files, max_bytes, parallelism)
+        target = split_target(p.files, max_bytes, parallelism)
         frags = []
         for s in splits:
             sql = p.reader_sql.replace("{files}", sql_list(s))
@@ -229,7 +241,7 @@ class PhysicalPlanner:
             ]
         if not frags:  # no files: one empty partition with the right columns
             frags = [Frag(empty_sql(p.output))]
-        return [Fixed(frags)]
+        return frags
 
     def _compile_LocalRelation(self, p: ir.LocalRelation) -> list[Group]:
         name = self._name()
@@ -353,13 +365,32 @@ class PhysicalPlanner:
 
     def _compile_Sort(self, p: ir.Sort) -> list[Group]:
         order = sort_sql(p.keys)
-        child = self.compile(p.child)
+        child = self._sort_child(p) if p.is_global else self.compile(p.child)
         if p.is_global and not single_partition(child):
             if self.shuffle_partitions > 1:
                 child = [self._range_exchange(p, child)]
             else:
                 child = [self.exchange(child, p.output, {"kind": "single"}, [], "Sort", source=p.child)]
         return wrap(child, lambda s: f"SELECT {cols(p.output)} FROM ({s}) AS t ORDER BY {order}")
+
+    def _sort_child(self, p: ir.Sort) -> list[Group]:
+        """The input of a global sort; a file scan under it is cut into smaller map tasks.
+
+        Spark's FilePartition packing (kept for what ``getNumPartitions`` shows of the
+        read) gives uneven tasks -- 10 files of 40 MB pack 3+3+3+1, so one of 2 slots
+        idles for a file's time at the end of the sort's map stage. The sort's map tasks
+        are invisible to the job (its output partitions come from the range exchange), so
+        when the sort reads files through deterministic, partition-free projections and
+        filters only, they are packed for ``SORT_SCAN_TASKS_PER_SLOT`` tasks per slot:
+        balanced, and each task holds a smaller map output (less fresh memory touched).
+        """
+        if self.shuffle_partitions <= 1 or not partition_free_scan(p.child):
+            return self.compile(p.child)
+        kept, self.fine_scans = self.fine_scans, True
+        try:
+            return self.compile(p.child)
+        finally:
+            self.fine_scans = kept
 
     def _range_exchange(self, p: ir.Sort, child: list[Group], n: int | None = None) -> Shuffled:
         """Spark's RangePartitioner: sample the sort key, cut N ranges at its quantiles, send
@@ -725,6 +756,29 @@ def range_position_sql(s: str, key_sql: str, samples: str, sample_col: str, n: i
             f"ELSE 0 END AS __pos) FROM ({sql}) AS t{k + 1}"
         )
     return sql
+
+
+def _partition_free(e: exp.Expression) -> bool:
+    """Deterministic and blind to the task it runs in (spark_partition_id() and
+    monotonically_increasing_id() read the task's partition through a DuckDB variable)."""
+    return _deterministic(e) and "getvariable" not in e.sql("duckdb").lower()
+
+
+def partition_free_scan(p: ir.Plan) -> bool:
+    """``p`` is a file scan under projections and filters whose rows do not depend on
+    how the files are split into tasks."""
+    while True:
+        if isinstance(p, ir.FileScan):
+            return True
+        if isinstance(p, ir.Project):
+            if not all(_partition_free(e.expr) for e in p.exprs):
+                return False
+        elif isinstance(p, ir.Filter):
+            if not _partition_free(p.condition):
+                return False
+        elif not isinstance(p, ir.Tagged | ir.Alias):
+            return False
+        p = p.child
 
 
 def sort_sql(keys: list[ir.SortKey]) -> str:

@@ -3,6 +3,8 @@ fragment is SQL DuckDB binds over the inputs the planner says it reads."""
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -177,3 +179,37 @@ def test_filters_and_projections_reach_the_parquet_scan(env, tmp_path):
     compact = con.sql(f"EXPLAIN {frag.sql}").fetchall()[0][1].replace(" ", "")
     assert "Filters:b>5" in compact
     assert "Projections:a│" in compact  # only the column the query needs
+
+
+def _ten_files(tmp_path, con) -> list[str]:
+    paths = []
+    for i in range(10):  # 10 files of ~1 MB: Spark packs them 3+3+3+1 at a 4 MB split
+        path = tmp_path / f"part-{i}.parquet"
+        con.execute(
+            f"COPY (SELECT range AS a, md5(range::VARCHAR) || md5((range + {i})::VARCHAR) AS s "
+            f"FROM range(20000)) TO '{path}' (COMPRESSION uncompressed)"
+        )
+        paths.append(str(path))
+    return paths
+
+
+def test_global_sort_over_files_balances_its_map_tasks(env, tmp_path):
+    """The read keeps Spark's FilePartition tasks (what getNumPartitions shows); the map side
+    of a sort over it is packed for 4 tasks per slot, so 2 slots do not end 6 files vs 4."""
+    from sparkless.plan import sources
+
+    conf, _, b = env
+    con = duckdb.connect()
+    files = _ten_files(tmp_path, con)
+    size = max(os.path.getsize(f) for f in files)
+    conf.set("spark.sql.files.maxPartitionBytes", str(3 * size + 2 * (4 << 20) + size // 2))
+    scan = sources.read("parquet", files, {}, None, con)
+    (read,) = plan(env, b.project(scan, [spark("a"), spark("s")])).result
+    assert [len(f.sql.split(".parquet'")) - 1 for f in read.frags] == [3, 3, 3, 1]
+    srt = plan(env, b.sort(b.filter(scan, spark("a > 5")), [spark("s")]))
+    sample, ranged = srt.shuffles.values()
+    assert [len(g.frags) for g in ranged.parts] == [10]
+    assert [len(g.frags) for g in sample.parts] == [10]
+    # a partition-dependent projection keeps the read's tasks: its values depend on them
+    pid = plan(env, b.sort(b.project(scan, [spark("s"), spark("spark_partition_id() AS p")]), [spark("s")]))
+    assert [len(g.frags) for g in list(pid.shuffles.values())[1].parts] == [4]
