@@ -130,7 +130,11 @@ class ConnectPlanner:
             rel = rpb.Relation(local_relation=rpb.LocalRelation())
         else:
             with self.session.lock:
-                SqlPlanner(self.session).plan(stmt)  # analysis errors surface at spark.sql()
+                # analysis errors surface at spark.sql(); the plan is kept for the schema
+                # and execution requests that follow with the same text
+                self.session.plan_cache.analyse(
+                    self.session, text, lambda: SqlPlanner(self.session).plan(stmt)
+                )
             rel = rpb.Relation(sql=rpb.SQL(query=text))
         holder.emit(
             pb.ExecutePlanResponse(sql_command_result=pb.ExecutePlanResponse.SqlCommandResult(relation=rel))

@@ -151,7 +151,9 @@ class RelationConverter:
 
         if r.args or r.pos_args or r.named_arguments or r.pos_arguments:
             raise unsupported("Parameterised spark.sql(...) queries")
-        return SqlPlanner(self.session).query(r.query)
+        return self.session.plan_cache.analyse(
+            self.session, r.query, lambda: SqlPlanner(self.session).query(r.query)
+        )
 
     # ---- unary -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from sparkless.conf import SessionConf
 from sparkless.connect.expressions import split_identifier
+from sparkless.connect.plan_cache import PlanCache
 from sparkless.engine import Engine
 from sparkless.errors import AnalysisException
 from sparkless.physical.planner import PhysicalPlanner
@@ -33,6 +34,8 @@ class Session:
         self.builder = PlanBuilder(self.analyzer)
         self.views: dict[str, ir.Plan] = {}
         self.current_database = "default"
+        self.plan_cache = PlanCache()
+        self.catalog_table_reads = 0  # lookups that reached a catalog table (plan_cache)
         self.lock = threading.RLock()
         self.closed = False
 
@@ -46,6 +49,8 @@ class Session:
         plan = catalog.lookup(self, parts)
         if plan is None:
             raise catalog.not_found(parts)
+        if catalog.resolve_name(self, parts).kind == "table":
+            self.catalog_table_reads += 1
         return plan
 
     def create_view(self, name: str, plan: ir.Plan, replace: bool) -> None:
@@ -94,6 +99,7 @@ class Session:
         from sparkless.connect.cache import clear
 
         clear(self)  # materialised caches and checkpoints
+        self.plan_cache.clear()
         self.closed = True
         self.views.clear()
 
