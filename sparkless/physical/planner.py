@@ -11,6 +11,7 @@ sizes are known (adaptive coalescing, as Spark's AQE does).
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -866,24 +867,48 @@ def row_ranges(con, path: str, target: int) -> list[tuple[int, int]]:  # noqa: A
     size = (_file_sizes([path]) or [0])[0]
     if size <= target * 3 // 2:
         return []
-    try:
-        groups = con.sql(
-            "SELECT row_group_id, any_value(row_group_num_rows), sum(total_compressed_size) "
-            f"FROM parquet_metadata({sql_list([path])}) GROUP BY row_group_id ORDER BY row_group_id"
-        ).fetchall()
-    except Exception:  # noqa: BLE001 -- not readable as Parquet here: the task will say why
-        return []
+    groups = _row_groups(con, path, size)
     ranges: list[tuple[int, int]] = []
     start = row = acc = 0
-    for _, rows, nbytes in groups:
-        row += int(rows)
-        acc += int(nbytes or 0)
+    for rows, nbytes in groups:
+        row += rows
+        acc += nbytes
         if acc >= target:
             ranges.append((start, row))
             start, acc = row, 0
     if row > start:
         ranges.append((start, row))
     return ranges
+
+
+_ROW_GROUPS: dict[tuple[str, int, int], list[tuple[int, int]]] = {}
+
+
+def _row_groups(con, path: str, size: int) -> list[tuple[int, int]]:  # noqa: ANN001
+    """(rows, compressed bytes) per row group of a Parquet file; [] if it is not readable.
+
+    A local file's footer is read once per version (path, size, mtime): every query over a
+    large table splits the same files, and reading the footer costs ~10 ms each time.
+    """
+    try:
+        key: tuple[str, int, int] | None = (path, size, os.stat(path).st_mtime_ns)
+    except OSError:
+        key = None  # not a local file (s3://, cached blocks): ask each time
+    if key is not None and key in _ROW_GROUPS:
+        return _ROW_GROUPS[key]
+    try:
+        rows = con.sql(
+            "SELECT row_group_id, any_value(row_group_num_rows), sum(total_compressed_size) "
+            f"FROM parquet_metadata({sql_list([path])}) GROUP BY row_group_id ORDER BY row_group_id"
+        ).fetchall()
+    except Exception:  # noqa: BLE001 -- not readable as Parquet here: the task will say why
+        return []
+    groups = [(int(n), int(b or 0)) for _, n, b in rows]
+    if key is not None:
+        if len(_ROW_GROUPS) > 10000:
+            _ROW_GROUPS.clear()
+        _ROW_GROUPS[key] = groups
+    return groups
 
 
 def split_files(files: list[str], max_bytes: int, parallelism: int = 1) -> list[list[str]]:
