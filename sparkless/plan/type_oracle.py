@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
+from dataclasses import dataclass
 
 import duckdb
 from pyspark.sql.types import DataType
@@ -21,9 +23,16 @@ from sparkless.plan.ir import Attribute
 from sparkless.plan.types import duckdb_type_sql, spark_type_from_duckdb
 
 
+@dataclass
+class _Connection:
+    con: duckdb.DuckDBPyConnection
+    functions: set[str]  # the Python UDF stubs registered on it
+
+
 class TypeOracle:
     def __init__(self) -> None:
         self._local = threading.local()
+        self._spare: list[_Connection] = []  # connections of threads that have ended
         self._described: dict[str, list[tuple[str, duckdb.DuckDBPyType]]] = {}
         self._functions: dict[str, tuple[list[str], str]] = {}  # Python UDF stubs
 
@@ -33,19 +42,30 @@ class TypeOracle:
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = duckdb.connect()
-            con.execute("SET threads=1")
-            self._local.con = con
-            self._local.functions = set()
-        if len(self._local.functions) != len(self._functions):
+        """This thread's connection (a DuckDB connection is not for concurrent use).
+
+        Opening one costs ~18 ms, and every execution runs on a thread of its own, so a
+        thread that ends hands its connection back (with the functions registered on it)
+        for the next thread to take instead of opening another.
+        """
+        entry = getattr(self._local, "entry", None)
+        if entry is None:
+            try:
+                entry = self._spare.pop()
+            except IndexError:
+                con = duckdb.connect()
+                con.execute("SET threads=1")
+                entry = _Connection(con, set())
+            self._local.entry = entry
+            weakref.finalize(threading.current_thread(), self._spare.append, entry)
+        con, functions = entry.con, entry.functions
+        if len(functions) != len(self._functions):
             for name, (params, returns) in list(self._functions.items()):
-                if name not in self._local.functions:
+                if name not in functions:
                     stub = with_arity(_never_called, len(params))
                     con.create_function(name, stub, params, returns, type="arrow",
                                         null_handling="special", side_effects=True)
-                    self._local.functions.add(name)
+                    functions.add(name)
         return con
 
     @staticmethod
