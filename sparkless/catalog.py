@@ -9,8 +9,9 @@ with ``.`` or ``_`` (as Spark's file index does), so the file is never read as d
 A persistent view is the same JSON with the view's SQL text and no data.
 
 The warehouse is ``spark.sql.warehouse.dir`` (default ``spark-warehouse`` under the
-server's working directory, as Spark); it is a local path or a ``file:`` URI (the
-committer writes local files only). Temporary views live in the session; global
+server's working directory, as Spark): a local path, a ``file:`` URI or an ``s3://`` /
+``s3a://`` URI (``storage/files.py``; an empty database there is a hidden marker object,
+since an object store has no empty directories). Temporary views live in the session; global
 temporary views (database ``global_temp``) are shared by every session of the server.
 """
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import shutil
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -30,12 +30,14 @@ from pyspark.sql.types import StructType, _parse_datatype_json_string
 
 from sparkless.errors import AnalysisException
 from sparkless.plan import ir
+from storage import files as storage_files
 
 if TYPE_CHECKING:
     from sparkless.connect.session import Session
     from sparkless.engine import Engine
 
 META = ".sparkless-table.json"
+DB_MARKER = ".sparkless-database"  # an empty database on an object store
 CATALOG = "spark_catalog"
 DEFAULT_DB = "default"
 GLOBAL_TEMP = "global_temp"
@@ -120,29 +122,41 @@ def schema_not_found(db: str) -> AnalysisException:
 class Catalog:
     """The server-wide part: warehouse tables, databases, global temporary views."""
 
-    def __init__(self, warehouse: str) -> None:
-        if warehouse.startswith("file:"):
-            from urllib.parse import urlparse
-
-            warehouse = urlparse(warehouse).path
-        self.warehouse = Path(os.path.abspath(warehouse))
+    def __init__(self, warehouse: str, conf: dict[str, str] | None = None) -> None:
+        self.remote = storage_files.is_remote(warehouse)
+        self.conf = dict(conf or {})
+        self.warehouse = warehouse.rstrip("/") if self.remote else storage_files.local(warehouse)
         self.global_views: dict[str, ir.Plan] = {}
         self.lock = threading.RLock()
 
     # ---- databases ---------------------------------------------------------------
 
-    def db_dir(self, db: str) -> Path:
-        return self.warehouse if db == DEFAULT_DB else self.warehouse / f"{db}.db"
+    def db_dir(self, db: str) -> str:
+        return self.warehouse if db == DEFAULT_DB else storage_files.join(self.warehouse, f"{db}.db")
 
     def location_uri(self, db: str) -> str:
-        return self.db_dir(db).as_uri().replace("file:///", "file:/")
+        if self.remote:
+            return self.db_dir(db)
+        return Path(self.db_dir(db)).as_uri().replace("file:///", "file:/")
+
+    def _remote_files(self, root: str) -> list[str]:
+        """Paths under ``root`` relative to it (an object store has no empty directories)."""
+        try:
+            found = storage_files.listing(root, self.conf) or []
+        except FileNotFoundError:
+            return []
+        return [p[len(root):].strip("/") for p, _ in found]
 
     def databases(self) -> list[str]:
         out = [DEFAULT_DB]
-        if self.warehouse.is_dir():
+        if self.remote:
+            names = {rel.split("/", 1)[0] for rel in self._remote_files(self.warehouse) if "/" in rel}
+            return out + sorted(n[:-3] for n in names if n.endswith(".db"))
+        root = Path(self.warehouse)
+        if root.is_dir():
             out += sorted(
                 d.name[:-3]
-                for d in self.warehouse.iterdir()
+                for d in root.iterdir()
                 if d.is_dir() and d.name.endswith(".db")
             )
         return out
@@ -166,7 +180,10 @@ class Catalog:
                 sql_state="42P06",
                 parameters={"schemaName": f"`{db}`"},
             )
-        self.db_dir(db).mkdir(parents=True, exist_ok=True)
+        if self.remote:  # a hidden marker object: the prefix exists while the database is empty
+            storage_files.write_bytes(storage_files.join(self.db_dir(db), DB_MARKER), b"", self.conf)
+        else:
+            Path(self.db_dir(db)).mkdir(parents=True, exist_ok=True)
 
     def drop_database(self, db: str, if_exists: bool, cascade: bool) -> None:
         db = db.lower()
@@ -185,17 +202,17 @@ class Catalog:
                 "SCHEMA_NOT_EMPTY",
                 sql_state="2BP01",
             )
-        shutil.rmtree(self.db_dir(db), ignore_errors=True)
+        storage_files.delete_tree(self.db_dir(db), self.conf)
 
     # ---- tables ------------------------------------------------------------------
 
-    def table_dir(self, db: str, name: str) -> Path:
-        return self.db_dir(db) / name.lower()
+    def table_dir(self, db: str, name: str) -> str:
+        return storage_files.join(self.db_dir(db), name.lower())
 
     def get(self, db: str, name: str) -> TableMeta | None:
-        path = self.table_dir(db, name) / META
+        path = storage_files.join(self.table_dir(db, name), META)
         try:
-            d = json.loads(path.read_text())
+            d = json.loads(storage_files.read_bytes(path, self.conf))
         except (OSError, ValueError):
             return None
         schema = _parse_datatype_json_string(d["schema"])
@@ -214,26 +231,29 @@ class Catalog:
         )
 
     def tables(self, db: str) -> list[TableMeta]:
-        root = self.db_dir(db)
-        if not root.is_dir():
-            return []
+        if self.remote:
+            names = sorted(
+                rel.split("/")[0] for rel in self._remote_files(self.db_dir(db))
+                if rel.count("/") == 1 and rel.endswith("/" + META)
+            )
+        else:
+            root = Path(self.db_dir(db))
+            if not root.is_dir():
+                return []
+            names = [d.name for d in sorted(root.iterdir()) if d.is_dir() and (d / META).is_file()]
         out = []
-        for d in sorted(root.iterdir()):
-            if d.is_dir() and (d / META).is_file():
-                meta = self.get(db, d.name)
-                if meta is not None:
-                    out.append(meta)
+        for name in names:
+            meta = self.get(db, name)
+            if meta is not None:
+                out.append(meta)
         return out
 
     def save(self, meta: TableMeta) -> None:
-        d = self.table_dir(meta.db, meta.name)
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f"{META}.tmp"
-        tmp.write_text(meta.to_json())
-        os.replace(tmp, d / META)
+        path = storage_files.join(self.table_dir(meta.db, meta.name), META)
+        storage_files.write_bytes(path, meta.to_json().encode(), self.conf)  # atomic everywhere
 
     def drop(self, meta: TableMeta) -> None:
-        shutil.rmtree(self.table_dir(meta.db, meta.name), ignore_errors=True)
+        storage_files.delete_tree(self.table_dir(meta.db, meta.name), self.conf)
 
 
 _catalogs: weakref.WeakKeyDictionary[Engine, Catalog] = weakref.WeakKeyDictionary()
@@ -244,7 +264,8 @@ def catalog_of(engine: Engine) -> Catalog:
     with _lock:
         cat = _catalogs.get(engine)
         if cat is None:
-            cat = Catalog(engine.base_conf.get("spark.sql.warehouse.dir") or "spark-warehouse")
+            warehouse = engine.base_conf.get("spark.sql.warehouse.dir") or "spark-warehouse"
+            cat = Catalog(warehouse, engine.base_conf)
             _catalogs[engine] = cat
         return cat
 
@@ -313,14 +334,26 @@ def table_plan(session: Session, meta: TableMeta) -> ir.Plan:
         return SqlPlanner(session).query(meta.view_text)
     from sparkless.plan import sources
 
-    if meta.managed:  # an empty table has no files yet
-        os.makedirs(meta.location, exist_ok=True)
-    elif not os.path.exists(sources.local_path(meta.location)) and meta.schema is not None:
+    conf = session.conf.snapshot()
+    if meta.managed and not storage_files.is_remote(meta.location):
+        os.makedirs(meta.location, exist_ok=True)  # an empty table has no files yet
+    elif meta.schema is not None and not _has_data(meta.location, conf):
         # Spark lists a table's missing location as no files: the table is empty.
         from sparkless.plan.types import arrow_schema_of
 
         return session.builder.local(arrow_schema_of(meta.schema).empty_table(), meta.schema)
-    return sources.read(meta.fmt, [meta.location], meta.options, meta.schema, session.oracle.con)
+    return sources.read(meta.fmt, [meta.location], meta.options, meta.schema, session.oracle.con, conf)
+
+
+def _has_data(location: str, conf: dict[str, str]) -> bool:
+    """Anything but the metadata file and markers (an object store has no empty dirs)."""
+    if not storage_files.is_remote(location):
+        return os.path.exists(storage_files.local(location))
+    try:
+        found = storage_files.listing(location, conf) or []
+    except FileNotFoundError:
+        return False
+    return any(not p.rsplit("/", 1)[-1].startswith((".", "_")) for p, _ in found)
 
 
 def exists(session: Session, parts: list[str]) -> bool:

@@ -8,17 +8,19 @@ matches a key, the converter returns a scan of those files instead, so the physi
 planner sees an ordinary file leaf and nothing upstream is recomputed. Checkpoints are
 the same, named by a ``CachedRemoteRelation`` id; ``CACHE TABLE`` keys by table name.
 
-The files live under the engine's store directory when the store is ``file://``, else
-under a temporary directory (the committer writes local files only); they are deleted
-on unpersist and when the session closes. Spark is lazier (it fills the cache on the
-first action); being eager is never wrong, only earlier.
+The files live in the configured store (``spark.sparkless.store``): under its directory
+through the atomic file writer when it is ``file://``; otherwise every scan task's
+Parquet file is one block *in the store* (Redis, the memory store, S3), written by the
+task under ``cache/<session>/<id>/`` and read back by the scan tasks through
+``sparkless://`` paths (``storage/blockfs.py``: ranged reads of the block, so row groups
+and projection work). Only the accepted attempts' files are scanned, so nothing needs
+committing. They are deleted on unpersist and when the session closes. Spark is lazier
+(it fills the cache on the first action); being eager is never wrong, only earlier.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -29,7 +31,10 @@ from pyspark.sql.connect.proto import common_pb2 as cpb
 from pyspark.sql.connect.proto import relations_pb2 as rpb
 from pyspark.sql.types import StructType
 
+from sparkless.connect.streaming import check_batch
 from sparkless.plan import ir
+from storage import blockfs
+from storage import files as storage_files
 
 if TYPE_CHECKING:
     from sparkless.connect.planner import ConnectPlanner
@@ -44,6 +49,8 @@ class Cached:
     level: cpb.StorageLevel
     reads: tuple[str, ...] = ()  # the files and directories the cached plan read
     origin: object = None  # CACHE TABLE: what the name denoted (a replaced view is not cached)
+    files: tuple[str, ...] = ()  # in a block store: the accepted tasks' files (sparkless://)
+    conf: dict | None = None  # how to reach the store, to delete the blocks
 
 
 def _state(session: Session) -> dict[str, dict]:
@@ -58,15 +65,40 @@ def _root(session: Session) -> str:
     uri = session.engine.store_uri
     if uri.startswith("file://"):
         base = os.path.join(uri[len("file://") :], "cache", session.session_id)
-    else:
-        base = os.path.join(tempfile.gettempdir(), "sparkless-cache", session.session_id)
-    os.makedirs(base, exist_ok=True)
-    return base
+        os.makedirs(base, exist_ok=True)
+        return base
+    return blockfs.store_path(uri, f"cache/{session.session_id}")
+
+
+def _write_blocks(planner: ConnectPlanner, plan: ir.Plan, path: str) -> tuple[str, ...]:
+    """Run ``plan`` into one Parquet block per task under ``path`` in the store; the
+    accepted attempts' files, in partition order."""
+    def output_for(partition: int, attempt: int) -> dict:
+        return {
+            "kind": "files",
+            "format": "parquet",
+            "path": f"{path}/task-{partition:05d}-attempt-{attempt}",
+            "partition_by": [],
+            "options": {},
+            "file_prefix": f"part-{partition:05d}",
+        }
+
+    scheduler = planner.session.scheduler(plan, "cache", output_for)
+    try:
+        accepted = dict(scheduler.run())
+    except BaseException:
+        storage_files.delete_tree(path, planner.session.conf.snapshot())
+        raise
+    finally:
+        scheduler.cleanup()
+    return tuple(
+        f"{accepted[p]['path']}/{rel}" for p in sorted(accepted) for rel in accepted[p].get("files") or []
+    )
 
 
 def materialize(planner: ConnectPlanner, plan: ir.Plan, level: cpb.StorageLevel | None) -> Cached:
     session = planner.session
-    path = os.path.join(_root(session), uuid.uuid4().hex)
+    path = storage_files.join(_root(session), uuid.uuid4().hex)
     names = [a.name for a in plan.output]
     if len({n.lower() for n in names}) != len(names):  # Parquet needs distinct names
         plan = ir.Project(
@@ -76,16 +108,22 @@ def materialize(planner: ConnectPlanner, plan: ir.Plan, level: cpb.StorageLevel 
     reads = tuple(
         sorted(
             {
-                os.path.abspath(f)
+                f if storage_files.is_remote(f) else os.path.abspath(f)
                 for n in ir.walk(plan)
                 if isinstance(n, ir.FileScan)
                 for f in [*n.files, *n.root_paths]
             }
         )
     )
-    planner.write_files(plan, path, "parquet", "overwrite", [], {})
+    conf = session.conf.snapshot()
+    files: tuple[str, ...] = ()
+    if storage_files.is_remote(path):
+        check_batch(plan)
+        files = _write_blocks(planner, plan, path)
+    else:
+        planner.write_files(plan, path, "parquet", "overwrite", [], {})
     schema = StructType([a.field() for a in plan.output])
-    return Cached(path, schema, level or default_level(), reads)
+    return Cached(path, schema, level or default_level(), reads, files=files, conf=conf)
 
 
 def invalidate(session: Session, written: str) -> None:
@@ -94,18 +132,16 @@ def invalidate(session: Session, written: str) -> None:
     st = getattr(session, "_cache_state", None)
     if not st:
         return
-    pending = [os.path.join(os.path.abspath(written), "")]
+    pending = [written]
     while pending:
         root = pending.pop()
         for group in st.values():
             stale = [
-                k
-                for k, (c, _) in group.items()
-                if any(os.path.join(r, "").startswith(root) for r in c.reads)
+                k for k, (c, _) in group.items() if any(storage_files.same_or_under(r, root) for r in c.reads)
             ]
             for key in stale:
                 c = group.pop(key)
-                pending.append(os.path.join(c[0].path, ""))
+                pending.append(c[0].path)
                 _drop(c)
 
 
@@ -120,7 +156,9 @@ def scan(session: Session, c: Cached, names: list[str] | None = None) -> ir.Plan
     """A new leaf over the cached files, with the original types, nullability and names."""
     from sparkless.plan import sources
 
-    fs = sources.read("parquet", [c.path], {}, c.schema, session.oracle.con)
+    fs = sources.read(
+        "parquet", list(c.files) or [c.path], {}, c.schema, session.oracle.con, c.conf
+    )
     attrs = [replace(a, nullable=f.nullable) for a, f in zip(fs.attrs, c.schema.fields)]
     fs = replace(fs, attrs=attrs)
     fs.root_paths = []
@@ -147,9 +185,13 @@ def cached_plan(conv: RelationConverter, rel: rpb.Relation) -> ir.Plan | None:
         if c is None:
             from sparkless.errors import AnalysisException
 
+            # Spark's InvalidPlanInput wording. Not an INVALID_HANDLE class: the client
+            # retries those forever (it reads them as a server restart), and a DataFrame
+            # used with another session's client (pyspark binds a checkpoint to the active
+            # session) would hang instead of failing.
             raise AnalysisException(
-                f"Cached relation {rel.cached_remote_relation.relation_id} was not found.",
-                "INVALID_HANDLE.SESSION_NOT_FOUND",
+                f"No DataFrame with id {rel.cached_remote_relation.relation_id} is found in "
+                f"the session {session.session_id}"
             )
         return scan(session, c[0], c[1])
     if not st:
@@ -209,7 +251,7 @@ def _table_key(session: Session, name: str) -> str:
 
 def _drop(c: tuple[Cached, list[str]] | None) -> None:
     if c is not None:
-        shutil.rmtree(c[0].path, ignore_errors=True)
+        storage_files.delete_tree(c[0].path, c[0].conf)
 
 
 # ---- AnalyzePlan persist / unpersist / get_storage_level --------------------------------
@@ -295,15 +337,12 @@ def refresh_table(session: Session, name: str) -> None:
 def refresh_path(session: Session, path: str) -> None:
     """``catalog.refreshByPath``: every cached table that read under ``path`` is cached again;
     other cached results that read it are dropped (as a write there drops them)."""
-    from sparkless.plan.sources import local_path
-
-    root = os.path.join(os.path.abspath(local_path(path)), "")
     st = getattr(session, "_cache_state", None)
     if not st:
         return
     stale = [
         k for k, (c, _) in st["tables"].items()
-        if any(os.path.join(r, "").startswith(root) for r in c.reads)
+        if any(storage_files.same_or_under(r, path) for r in c.reads)
     ]
     for key in stale:
         c, _ = st["tables"].pop(key)

@@ -124,10 +124,11 @@ def save_as_table(
 
 def _check_not_read(logical: ir.Plan, meta: C.TableMeta) -> None:
     """Overwriting a table the query reads would delete its input first: Spark refuses."""
-    root = os.path.join(os.path.abspath(meta.location), "")
+    from storage.files import same_or_under
+
     for node in ir.walk(logical):
         if isinstance(node, ir.FileScan) and any(
-            os.path.abspath(f).startswith(root) for f in [*node.files, *node.root_paths]
+            same_or_under(f, meta.location) for f in [*node.files, *node.root_paths]
         ):
             raise AnalysisException(
                 "Can't overwrite the target that is also being read from.",
@@ -466,7 +467,7 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
         refresh_path(session, m.path)
         return empty()
     if kind == "truncate_table":
-        truncate(_existing(session, split_identifier(m.table_name)))
+        truncate(_existing(session, split_identifier(m.table_name)), session.conf.snapshot())
         return empty()
     if kind == "get_table_properties":
         meta = _existing(session, split_identifier(m.table_name))
@@ -475,11 +476,16 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
         )
     if kind == "list_partitions":
         meta = _existing(session, split_identifier(m.table_name))
+        from storage import files as storage_files
+
         rows = sorted(
             {
-                (os.path.relpath(root, meta.location),)
-                for root, _, files in os.walk(meta.location)
-                if root != meta.location and any(not f.startswith((".", "_")) for f in files)
+                (rel.rsplit("/", 1)[0],)
+                for rel in (
+                    p[len(meta.location):].strip("/").replace(os.sep, "/")
+                    for p, _ in storage_files.listing(meta.location, session.conf.snapshot()) or []
+                )
+                if "/" in rel and not rel.rsplit("/", 1)[1].startswith((".", "_"))
             }
         )
         return result(_rows([("partition", pa.string())], rows))
@@ -662,9 +668,15 @@ def _columns(session: Session, parts: list[str]) -> pa.Table:
     return _rows(fields, rows)
 
 
-def truncate(meta: C.TableMeta) -> None:
+def truncate(meta: C.TableMeta, conf: dict[str, str] | None = None) -> None:
     import shutil
 
+    from storage import files as storage_files
+
+    if storage_files.is_remote(meta.location):
+        found = storage_files.listing(meta.location, conf) or []
+        storage_files.delete([p for p, _ in found if not p.endswith("/" + C.META)], conf)
+        return
     for entry in os.listdir(meta.location):
         if entry == C.META:
             continue
@@ -790,7 +802,7 @@ def run_statement(planner: ConnectPlanner, text: str) -> rpb.Relation | None:
         return empty
     if isinstance(stmt, exp.TruncateTable):
         for t in stmt.expressions:
-            truncate(_existing(session, _table_parts(t)))
+            truncate(_existing(session, _table_parts(t)), session.conf.snapshot())
         return empty
     if isinstance(stmt, (exp.Cache, exp.Uncache)):
         from sparkless.connect import cache

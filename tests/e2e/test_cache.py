@@ -109,3 +109,17 @@ def test_replaced_view_is_not_served_from_cache(compare):
 
     ours, theirs = compare.values(fn)
     assert ours == theirs
+
+
+def test_unknown_checkpoint_id_is_an_analysis_error(spark):
+    """A checkpoint id this session never made (another server's, or one already released)
+    fails with Spark's message. It must not be an INVALID_HANDLE error: the client reads
+    those as a restarted server and retries the request forever."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql.connect.dataframe import DataFrame
+    from pyspark.sql.connect.plan import CachedRemoteRelation
+
+    df = DataFrame(CachedRemoteRelation("no-such-relation", spark), spark)
+    with pytest.raises(AnalysisException, match="No DataFrame with id no-such-relation"):
+        df.collect()
+    assert spark.range(3).count() == 3  # the session keeps serving
