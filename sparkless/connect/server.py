@@ -295,6 +295,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+# The stock client pings every 60 s, with or without calls in flight (SPARK-58094).
+# gRPC core's server default (pings no closer than 5 min, none without calls) counts
+# those as abuse and closes the connection with GOAWAY "too_many_pings" after two,
+# which breaks a long query whose stream sends nothing for minutes. Accept pings down to
+# one a second (an HTTP/2 PING costs nothing), calls or not.
+KEEPALIVE_POLICY = [
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 1000),
+]
+
+
 class SparkConnectServer:
     """The embeddable server: ``start()`` returns the bound port."""
 
@@ -322,6 +333,7 @@ class SparkConnectServer:
             options=[
                 ("grpc.max_receive_message_length", 512 * 1024 * 1024),
                 ("grpc.max_send_message_length", 512 * 1024 * 1024),
+                *KEEPALIVE_POLICY,
             ],
         )
         self.service = SparkConnectService(self.engine)

@@ -226,3 +226,45 @@ def test_sigterm_stops_the_server(tmp_path):
     code = server.stop()
     assert code is not None, "server did not exit within 30 s of SIGTERM"
     assert wait_port_closed(server.port), "port still open after the server exited"
+
+
+def test_keepalive_pings_do_not_close_the_connection():
+    """The stock client pings every 60 s with or without calls in flight; gRPC's server
+    default answers the third such ping with GOAWAY "too_many_pings", dropping the
+    connection (and a long query's stream with it). Here a channel pings every 1.5 s
+    without calls: the connection must stay READY throughout."""
+    import threading
+    import time
+
+    import grpc
+
+    from sparkless.connect.server import SparkConnectServer
+
+    server = SparkConnectServer(port=0)
+    server.start()
+    channel = grpc.insecure_channel(
+        f"127.0.0.1:{server.port}",
+        options=[
+            ("grpc.keepalive_time_ms", 1500),
+            ("grpc.keepalive_timeout_ms", 5000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+        ],
+    )
+    states: list[grpc.ChannelConnectivity] = []
+    lock = threading.Lock()
+
+    def record(state: grpc.ChannelConnectivity) -> None:
+        with lock:
+            states.append(state)
+
+    try:
+        grpc.channel_ready_future(channel).result(timeout=10)
+        channel.subscribe(record, try_to_connect=False)
+        time.sleep(7)  # four pings, none with data or a call
+        with lock:
+            seen = list(states)
+    finally:
+        channel.close()
+        server.stop(grace=1)
+    assert seen and all(s == grpc.ChannelConnectivity.READY for s in seen), seen
