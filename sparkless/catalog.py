@@ -141,11 +141,7 @@ class Catalog:
 
     def _remote_files(self, root: str) -> list[str]:
         """Paths under ``root`` relative to it (an object store has no empty directories)."""
-        try:
-            found = storage_files.listing(root, self.conf) or []
-        except FileNotFoundError:
-            return []
-        return [p[len(root):].strip("/") for p, _ in found]
+        return [p[len(root):].strip("/") for p, _ in storage_files.listing_or_empty(root, self.conf)]
 
     def databases(self) -> list[str]:
         out = [DEFAULT_DB]
@@ -349,11 +345,8 @@ def _has_data(location: str, conf: dict[str, str]) -> bool:
     """Anything but the metadata file and markers (an object store has no empty dirs)."""
     if not storage_files.is_remote(location):
         return os.path.exists(storage_files.local(location))
-    try:
-        found = storage_files.listing(location, conf) or []
-    except FileNotFoundError:
-        return False
-    return any(not p.rsplit("/", 1)[-1].startswith((".", "_")) for p, _ in found)
+    found = storage_files.listing_or_empty(location, conf)
+    return any(not storage_files.hidden(p.rsplit("/", 1)[-1]) for p, _ in found)
 
 
 def exists(session: Session, parts: list[str]) -> bool:

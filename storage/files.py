@@ -118,6 +118,20 @@ def listing(path: str, conf: Mapping[str, str] | None = None) -> list[tuple[str,
     return sorted(found)
 
 
+def listing_or_empty(path: str, conf: Mapping[str, str] | None = None) -> list[tuple[str, int]]:
+    """``listing``, with a missing path or bucket as no files (a table or warehouse that
+    has not been written yet)."""
+    try:
+        return listing(path, conf) or []
+    except FileNotFoundError:  # pyarrow: the bucket does not exist
+        return []
+
+
+def hidden(name: str) -> bool:
+    """Spark's file index skips names starting with ``_`` or ``.`` (metadata, markers)."""
+    return name.startswith(("_", "."))
+
+
 def exists(path: str, conf: Mapping[str, str] | None = None) -> bool:
     """A file, or a directory (a prefix) holding at least one file."""
     try:

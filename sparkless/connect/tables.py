@@ -483,9 +483,9 @@ def catalog_relation(conv: RelationConverter, r: cpb.Catalog) -> ir.Plan:
                 (rel.rsplit("/", 1)[0],)
                 for rel in (
                     p[len(meta.location):].strip("/").replace(os.sep, "/")
-                    for p, _ in storage_files.listing(meta.location, session.conf.snapshot()) or []
+                    for p, _ in storage_files.listing_or_empty(meta.location, session.conf.snapshot())
                 )
-                if "/" in rel and not rel.rsplit("/", 1)[1].startswith((".", "_"))
+                if "/" in rel and not storage_files.hidden(rel.rsplit("/", 1)[1])
             }
         )
         return result(_rows([("partition", pa.string())], rows))
@@ -674,7 +674,7 @@ def truncate(meta: C.TableMeta, conf: dict[str, str] | None = None) -> None:
     from storage import files as storage_files
 
     if storage_files.is_remote(meta.location):
-        found = storage_files.listing(meta.location, conf) or []
+        found = storage_files.listing_or_empty(meta.location, conf)
         storage_files.delete([p for p, _ in found if not p.endswith("/" + C.META)], conf)
         return
     for entry in os.listdir(meta.location):

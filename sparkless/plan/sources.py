@@ -39,10 +39,6 @@ def local_path(path: str) -> str:
     return os.path.abspath(path)
 
 
-def _hidden(name: str) -> bool:
-    return name.startswith(("_", "."))
-
-
 def _list_remote(raw: str, conf: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
     """``list_files`` for an ``s3://``/``s3a://``/``sparkless://`` path: one recursive
     listing, hidden names skipped below the root, sizes remembered for split planning."""
@@ -73,7 +69,7 @@ def _list_remote(raw: str, conf: Mapping[str, str] | None) -> tuple[list[str], l
             if not fnmatch.fnmatchcase(f"{root}/{head}", pattern):
                 continue
         parts = rel.split("/") if rel else []
-        if any(_hidden(x) for x in parts):
+        if any(storage_files.hidden(x) for x in parts):
             continue
         for d in parts[:-1]:
             m = _PARTITION_DIR.match(d)
@@ -122,12 +118,12 @@ def list_files(
             files.append(p)
             continue
         for root, dirs, names in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not _hidden(d))
+            dirs[:] = sorted(d for d in dirs if not storage_files.hidden(d))
             for d in dirs:
                 m = _PARTITION_DIR.match(d)
                 if m and m.group(1) not in partitioned:
                     partitioned.append(m.group(1))
-            files.extend(os.path.join(root, n) for n in sorted(names) if not _hidden(n))
+            files.extend(os.path.join(root, n) for n in sorted(names) if not storage_files.hidden(n))
     return files, partitioned
 
 
