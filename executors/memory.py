@@ -103,26 +103,21 @@ def apply(con: duckdb.DuckDBPyConnection, memory: TaskMemory) -> None:
     _applied[id(con)] = want
 
 
-RETAIN_MS = 10_000  # freed Arrow memory kept this long for the next task (jemalloc decay)
-
-
 def retain_memory(con: duckdb.DuckDBPyConnection, memory: TaskMemory) -> None:
     """Keep freed memory in the function for the next batch and the next task.
 
-    On a Firecracker VM (this machine; Lambda too) the first touch of a page the guest
-    gave back costs a host fault: measured ~1.2 ms per MB, against ~0.1 ms per MB for
-    memory the process reuses -- for a 1 GB sort, seconds of kernel time per pass over
-    the data. pyarrow's default pool (mimalloc) and DuckDB both return large frees to the
-    OS at once; Arrow's jemalloc pool with a decay of ``RETAIN_MS`` keeps them for back-to-
-    back tasks and still gives them back when the function idles, and DuckDB keeps its
-    allocator caches up to its memory limit (it is bounded by that anyway). Measured on the
-    1 GB sort's map stage: task CPU 10.1 s -> 8.5 s grouping 1M rows at a time; with 256k
-    rows (less to re-touch) 6.7 s -> 6.4 s, kernel time 3.2 s -> 2.6 s (one process, 4 tasks).
+    Why it matters on Firecracker: ``executors.allocator`` (which also configures DuckDB's
+    own jemalloc; that has to happen before DuckDB loads). Here: Arrow allocates from
+    mimalloc, which keeps freed segments for reuse. Arrow's jemalloc pool, used before,
+    re-faulted every large buffer however long its decay: 4 takes of 262k gensort rows
+    (104 MB) cost 25k minor faults in every round with jemalloc (decay 10 s or never),
+    0-1.9k with mimalloc; the 1 GB sort's map stage replayed in one process went from
+    393-397k faults to 130-132k. DuckDB keeps its allocator caches up to its memory limit
+    (it is bounded by that anyway).
     """
     try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(RETAIN_MS)
-    except NotImplementedError:  # a pyarrow built without jemalloc: keep its default pool
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without mimalloc: keep its default pool
         pass
     con.execute(f"SET allocator_flush_threshold = '{max(memory.limit_bytes >> 20, 1)}MB'")
     retain_malloc(memory.limit_bytes)

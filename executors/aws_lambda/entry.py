@@ -18,10 +18,13 @@ import json
 import os
 from typing import Any
 
-from executors import handler as task_handler
-from executors.aws_lambda.config import INLINE_LIMIT
-from executors.events import attempt_prefix
-from storage import open_store
+from executors import allocator
+
+allocator.function_env(os.environ)  # before DuckDB loads: jemalloc reads it once
+from executors import handler as task_handler  # noqa: E402
+from executors.aws_lambda.config import INLINE_LIMIT  # noqa: E402
+from executors.events import attempt_prefix  # noqa: E402
+from storage import open_store  # noqa: E402
 
 EVENT_REF = "event_ref"
 RESULT_REF = "result_ref"

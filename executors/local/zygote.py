@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 
+from executors import allocator
 from executors.local.proc import die_with_parent
 
 PID = struct.Struct("<q")
@@ -212,7 +213,7 @@ class ZygoteClient:
 
     def __init__(self, handler_spec: str) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ)
+        env = allocator.function_env(dict(os.environ))  # read when DuckDB loads
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the driver's code
         self.process = subprocess.Popen(
             [

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from executors import allocator
 from executors.local.platform import FunctionFailed, LocalPlatform
 from executors.platforms import open_platform
 
@@ -28,7 +29,8 @@ def test_handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         os._exit(event["exit"])
     if "sleep" in event:
         time.sleep(event["sleep"])
-    return {"status": "ok", "output": {"pid": os.getpid(), "echo": event.get("echo")}}
+    env = os.environ.get(event["env"]) if "env" in event else None
+    return {"status": "ok", "output": {"pid": os.getpid(), "echo": event.get("echo"), "env": env}}
 
 
 test_handler.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
@@ -74,6 +76,15 @@ def test_real_handler_runs_in_another_process_and_worker_is_reused(tmp_path):
     assert second["metrics"]["worker"] == {"pid": pid, "task_number": 2}
     assert stats["cold_starts"] == 1 and stats["reuses"] == 1 and stats["workers_started"] == 1
     assert stats["zygote_pid"] not in (None, os.getpid(), pid)
+
+
+def test_workers_start_with_the_allocator_settings(monkeypatch):
+    """DuckDB's jemalloc reads its settings once, when it loads: they must be in the
+    environment the zygote (and so every worker forked from it) starts with."""
+    monkeypatch.delenv(allocator.DUCKDB_MALLOC_CONF_VAR, raising=False)
+    with LocalPlatform(max_workers=1, handler=HANDLER) as platform:
+        result = platform.invoke(task(env=allocator.DUCKDB_MALLOC_CONF_VAR)).result(WAIT_S)
+    assert result["output"]["env"] == allocator.DUCKDB_MALLOC_CONF
 
 
 def test_task_that_exits_fails_and_pool_keeps_serving():
