@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=2)
     g.add_argument("--records-per-partition", type=int, default=gen.PER_PARTITION)
     r = sub.add_parser("run", help="sort with each engine, validate, report")
-    r.add_argument("--engine", choices=("sparkless", "spark", "both"), default="both")
+    r.add_argument("--engine", type=_engines, default="all",
+                   help="comma-separated sparkless,spark,duckdb; 'all' (default) or 'both' "
+                        "(sparkless,spark)")
     r.add_argument("--data", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--store", help="sparkless shuffle store URI (default: a temp file:// dir)")
@@ -46,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--check", nargs="*", metavar="RESULTS_JSON",
                     help="predict these measured runs from --rates and print the error")
     return p
+
+
+def _engines(spec: str) -> str:
+    try:
+        bench.engine_list(spec)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return spec
 
 
 def _size_bytes(size: str) -> int:

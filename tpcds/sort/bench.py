@@ -73,6 +73,24 @@ def math_ceil(n: int, d: int) -> int:
     return -(-n // max(d, 1))
 
 
+ENGINES = ("sparkless", "spark", "duckdb")
+ALIASES = {"both": ["sparkless", "spark"], "all": list(ENGINES)}
+
+
+def engine_list(spec: str) -> list[str]:
+    """``sparkless,spark,duckdb`` (any subset, in that order of mention) or an alias."""
+    if spec in ALIASES:
+        return ALIASES[spec]
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown engine {', '.join(unknown) or spec!r}; choose from {', '.join(ENGINES)} "
+            f"(comma-separated) or {', '.join(ALIASES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
 def run_all(
     engine: str, data: str, out: str, store: str | None, endpoint: str | None = None,
     slots: int = 2, keep_output: bool = False,
@@ -85,7 +103,7 @@ def run_all(
     exp_records, exp_sum = int(manifest["records"]), int(manifest["checksum"], 16)
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
-    todo = {"both": ["sparkless", "spark"]}.get(engine, [engine])
+    todo = engine_list(engine)
     if endpoint:
         todo = ["endpoint"]
     results: list[dict[str, Any]] = []
@@ -97,6 +115,8 @@ def run_all(
             r = engines.run_sparkless(data, dst, store)
         elif name == "spark":
             r = engines.run_spark(data, dst, engines.spark_memory(size))
+        elif name == "duckdb":
+            r = engines.run_duckdb(data, dst)
         else:
             r = engines.run_endpoint(data, dst, endpoint or "")
         r.load_average = (load_before, os.getloadavg()[0])

@@ -4,7 +4,9 @@ sparkless: an embedded server (as ``sparkless submit`` starts one), the script p
 it with SPARK_REMOTE; listener events give per-stage times, task bytes and the job's
 store metrics, and ``sparkless.cost.CostListener`` the GB-s and dollar estimate.
 Apache Spark: the same script in classic ``local[2]`` (``PYSPARK_SUBMIT_ARGS``); only its
-total time is visible from outside. Any endpoint: the script with SPARK_REMOTE=sc://...
+total time is visible from outside. DuckDB: the same sort as one statement in-process
+(``duckdb_job.py``), the single-node reference. Any endpoint: the script with
+SPARK_REMOTE=sc://...
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 JOB = str(Path(__file__).with_name("job.py"))
+DUCKDB_JOB = str(Path(__file__).with_name("duckdb_job.py"))
 _STAGE = re.compile(r"^(ShuffleMapStage|ResultStage) (\d+)(?: \((.*)\))?")
 
 
@@ -117,11 +120,13 @@ def _job_seconds(stdout: str) -> float | None:
     return None
 
 
-def _run_script(data: str, out: str, env: dict[str, str], timeout: float) -> tuple:
+def _run_script(
+    data: str, out: str, env: dict[str, str], timeout: float, script: str = JOB
+) -> tuple:
     started = time.perf_counter()
     try:
         proc = subprocess.run(
-            [sys.executable, JOB, data, out], env=env, capture_output=True, text=True,
+            [sys.executable, script, data, out], env=env, capture_output=True, text=True,
             timeout=timeout,
         )
     except subprocess.TimeoutExpired:
@@ -207,6 +212,12 @@ def run_spark(data: str, out: str, memory: str, timeout: float = 3600) -> Engine
         "spark local[2]", "FAILED" if err else "ok", wall, job_s,
         metrics={"driver_memory": memory}, error=err,
     )
+
+
+def run_duckdb(data: str, out: str, timeout: float = 3600) -> EngineRun:
+    """The sort as one DuckDB statement in a fresh interpreter: total time only."""
+    wall, job_s, err = _run_script(data, out, _clean_env(), timeout, DUCKDB_JOB)
+    return EngineRun("duckdb", "FAILED" if err else "ok", wall, job_s, error=err)
 
 
 def run_endpoint(data: str, out: str, endpoint: str, timeout: float = 3600) -> EngineRun:

@@ -41,9 +41,9 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
     profile = stage_profile(doc)
     if profile:
         lines.append("\n" + profile)
-    if len(ok) == 2:
-        lines.append(f"\n{ok[0]['engine']} / {ok[1]['engine']} MB/s ratio: "
-                     f"{ok[0]['mbps'] / ok[1]['mbps']:.2f}")
+    for ref in ok[1:]:  # the first engine (sparkless) against each reference of the run
+        lines.append(f"\n{ok[0]['engine']} / {ref['engine']} MB/s ratio: "
+                     f"{ok[0]['mbps'] / ref['mbps']:.2f}")
     if prediction:
         lines.append("\n" + prediction)
     return "\n".join(lines) + "\n"
