@@ -97,8 +97,9 @@ def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
             continue
         left = 0.0
         stages = r.get("stages") or [{"phase": "total", "seconds": r["job_seconds"] or 0.0}]
-        for s in stages:
-            ax.barh(i, s["seconds"], left=left, label=s["phase"])
+        for s in stages:  # engines that report only a total share one grey "total" entry
+            color = "0.6" if s["phase"] == "total" else None
+            ax.barh(i, s["seconds"], left=left, label=s["phase"], color=color)
             left += s["seconds"]
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=False))
