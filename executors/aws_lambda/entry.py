@@ -20,7 +20,7 @@ from typing import Any
 
 from executors import allocator
 
-allocator.function_env(os.environ)  # before DuckDB loads: jemalloc reads it once
+allocator.function_env(os.environ)  # before DuckDB and Arrow load: their allocators read it once
 from executors import handler as task_handler  # noqa: E402
 from executors.aws_lambda.config import INLINE_LIMIT  # noqa: E402
 from executors.events import attempt_prefix  # noqa: E402

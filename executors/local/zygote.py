@@ -213,7 +213,7 @@ class ZygoteClient:
 
     def __init__(self, handler_spec: str) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = allocator.function_env(dict(os.environ))  # read when DuckDB loads
+        env = allocator.function_env(dict(os.environ))  # read when DuckDB and Arrow load
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)  # the driver's code
         self.process = subprocess.Popen(
             [

@@ -29,3 +29,25 @@ def test_duckdbs_jemalloc_reads_the_variable_and_accepts_our_settings():
     assert ours.stdout.strip() == str(sum(range(100000)))
     bogus = _duckdb_with("no_such_option:1")  # control: the variable really is read
     assert bogus.returncode != 0 and "no_such_option" in bogus.stderr
+
+
+def test_function_env_sets_arrows_mimalloc_purge_delay_and_keeps_an_operators_own():
+    assert allocator.function_env({})[allocator.MIMALLOC_PURGE_DELAY_VAR] == str(allocator.RETAIN_MS)
+    own = {allocator.MIMALLOC_PURGE_DELAY_VAR: "0"}
+    assert allocator.function_env(own)[allocator.MIMALLOC_PURGE_DELAY_VAR] == "0"
+
+
+def _mimalloc_options(env: dict[str, str]) -> str:
+    """The options Arrow's bundled mimalloc reports when it initialises (MIMALLOC_VERBOSE)."""
+    code = "import pyarrow as pa; pa.allocate_buffer(1 << 20, memory_pool=pa.mimalloc_memory_pool())"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MIMALLOC_")}, **env, "MIMALLOC_VERBOSE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_arrows_mimalloc_reads_the_purge_delay():
+    ours = _mimalloc_options(dict(allocator.function_env({})))
+    assert f"option 'purge_delay': {allocator.RETAIN_MS}" in ours
+    default = _mimalloc_options({})  # control: without the variable mimalloc purges at 10 ms
+    assert "option 'purge_delay': " in default and f"option 'purge_delay': {allocator.RETAIN_MS}" not in default

@@ -79,12 +79,15 @@ def test_real_handler_runs_in_another_process_and_worker_is_reused(tmp_path):
 
 
 def test_workers_start_with_the_allocator_settings(monkeypatch):
-    """DuckDB's jemalloc reads its settings once, when it loads: they must be in the
-    environment the zygote (and so every worker forked from it) starts with."""
+    """DuckDB's jemalloc and Arrow's mimalloc read their settings once, when they load: they
+    must be in the environment the zygote (and so every worker forked from it) starts with."""
     monkeypatch.delenv(allocator.DUCKDB_MALLOC_CONF_VAR, raising=False)
+    monkeypatch.delenv(allocator.MIMALLOC_PURGE_DELAY_VAR, raising=False)
     with LocalPlatform(max_workers=1, handler=HANDLER) as platform:
-        result = platform.invoke(task(env=allocator.DUCKDB_MALLOC_CONF_VAR)).result(WAIT_S)
-    assert result["output"]["env"] == allocator.DUCKDB_MALLOC_CONF
+        duckdb_conf = platform.invoke(task(env=allocator.DUCKDB_MALLOC_CONF_VAR)).result(WAIT_S)
+        purge_delay = platform.invoke(task(env=allocator.MIMALLOC_PURGE_DELAY_VAR)).result(WAIT_S)
+    assert duckdb_conf["output"]["env"] == allocator.DUCKDB_MALLOC_CONF
+    assert purge_delay["output"]["env"] == str(allocator.RETAIN_MS)
 
 
 def test_task_that_exits_fails_and_pool_keeps_serving():
