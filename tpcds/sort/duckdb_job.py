@@ -18,6 +18,7 @@ import duckdb
 
 
 def _literal(path: str) -> str:
+    """A SQL string literal (the script stands alone, as job.py does: only duckdb needed)."""
     return "'" + path.replace("'", "''") + "'"
 
 
