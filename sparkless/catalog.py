@@ -331,22 +331,41 @@ def table_plan(session: Session, meta: TableMeta) -> ir.Plan:
     from sparkless.plan import sources
 
     conf = session.conf.snapshot()
-    if meta.managed and not storage_files.is_remote(meta.location):
-        os.makedirs(meta.location, exist_ok=True)  # an empty table has no files yet
-    elif meta.schema is not None and not _has_data(meta.location, conf):
-        # Spark lists a table's missing location as no files: the table is empty.
-        from sparkless.plan.types import arrow_schema_of
+    listed = None
+    if not storage_files.is_remote(meta.location):
+        if meta.managed:
+            os.makedirs(meta.location, exist_ok=True)  # an empty table has no files yet
+        elif meta.schema is not None and not os.path.exists(storage_files.local(meta.location)):
+            return _empty_table(session, meta.schema)
+    elif meta.schema is not None:
+        # One listing of an object-store location answers "any data?" and feeds the scan:
+        # a LIST is a round trip (and a billed request) per table reference.
+        listed = _list_table(meta.location, conf)
+        if not listed[0]:
+            return _empty_table(session, meta.schema)
+    return sources.read(
+        meta.fmt, [meta.location], meta.options, meta.schema, session.oracle.con, conf, listed=listed
+    )
 
-        return session.builder.local(arrow_schema_of(meta.schema).empty_table(), meta.schema)
-    return sources.read(meta.fmt, [meta.location], meta.options, meta.schema, session.oracle.con, conf)
+
+def _empty_table(session: Session, schema: StructType) -> ir.Plan:
+    """Spark lists a table's missing location as no files: the table is empty."""
+    from sparkless.plan.types import arrow_schema_of
+
+    return session.builder.local(arrow_schema_of(schema).empty_table(), schema)
 
 
-def _has_data(location: str, conf: dict[str, str]) -> bool:
-    """Anything but the metadata file and markers (an object store has no empty dirs)."""
-    if not storage_files.is_remote(location):
-        return os.path.exists(storage_files.local(location))
-    found = storage_files.listing_or_empty(location, conf)
-    return any(not storage_files.hidden(p.rsplit("/", 1)[-1]) for p, _ in found)
+def _list_table(location: str, conf: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The data files under a remote table location (metadata and markers are hidden);
+    a location (or bucket) that does not exist yet holds none."""
+    from sparkless.plan import sources
+
+    try:
+        return sources.list_files([location], conf)
+    except AnalysisException as e:
+        if e.error_class == "PATH_NOT_FOUND":
+            return [], []
+        raise
 
 
 def exists(session: Session, parts: list[str]) -> bool:

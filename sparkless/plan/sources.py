@@ -169,9 +169,12 @@ def read(
     schema: StructType | None,
     con: duckdb.DuckDBPyConnection,
     conf: Mapping[str, str] | None = None,
+    *,
+    listed: tuple[list[str], list[str]] | None = None,
 ) -> ir.Plan:
     """The scan of ``paths``; ``conf`` (the session's settings) says how to reach
-    ``s3://`` paths, whose files DuckDB then reads through ``storage.files.register``."""
+    ``s3://`` paths, whose files DuckDB then reads through ``storage.files.register``.
+    ``listed``: ``list_files(paths, conf)`` when the caller has already listed them."""
     fmt = fmt.lower()
     if fmt not in ("parquet", "csv", "json", "text", "orc", "xml"):
         raise unsupported(f"The data source format '{fmt}'")
@@ -180,7 +183,7 @@ def read(
             f"Unable to infer schema for {fmt.capitalize()}. It must be specified manually.",
             "UNABLE_TO_INFER_SCHEMA",
         )
-    files, partitioned = list_files(paths, conf)
+    files, partitioned = listed if listed is not None else list_files(paths, conf)
     files = by_size(files)
     from storage import files as storage_files
 

@@ -222,6 +222,41 @@ def test_warehouse_tables(spark, moto) -> None:
     assert _staging(moto) == []
 
 
+def test_spark_table_lists_its_location_once(spark, moto, monkeypatch) -> None:
+    """Planning a table on an object store lists its location once (a LIST is a round trip
+    and a billed request), both for "has it any data?" and for the scan's files."""
+    from sparkless import catalog
+    from storage import files as storage_files
+
+    _df(spark).write.saveAsTable("listed_once")
+    listings: list[str] = []
+    real_listing, real_plan = storage_files.listing, catalog.table_plan
+
+    def listing(path: str, conf: Any = None) -> Any:
+        listings.append(path)
+        return real_listing(path, conf)
+
+    per_plan: list[int] = []
+
+    def table_plan(session: Any, meta: Any) -> Any:
+        before = len(listings)
+        plan = real_plan(session, meta)
+        per_plan.append(len(listings) - before)
+        return plan
+
+    monkeypatch.setattr(storage_files, "listing", listing)
+    monkeypatch.setattr(catalog, "table_plan", table_plan)
+    try:
+        assert _rows(spark.table("listed_once")) == sorted(ROWS)
+        spark.sql("CREATE TABLE listed_empty (a INT) USING parquet")
+        assert spark.table("listed_empty").count() == 0  # no data files yet: one listing too
+    finally:
+        monkeypatch.undo()
+        spark.sql("DROP TABLE IF EXISTS listed_once")
+        spark.sql("DROP TABLE IF EXISTS listed_empty")
+    assert per_plan and all(n == 1 for n in per_plan), per_plan
+
+
 # ---- cache in the store ----------------------------------------------------------------
 
 
