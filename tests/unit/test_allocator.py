@@ -1,4 +1,4 @@
-"""executors.allocator: DuckDB's jemalloc settings, set before DuckDB loads."""
+"""executors.allocator: DuckDB's jemalloc and Arrow's mimalloc settings, set before they load."""
 
 from __future__ import annotations
 
