@@ -209,7 +209,28 @@ def test_global_sort_over_files_balances_its_map_tasks(env, tmp_path):
     srt = plan(env, b.sort(b.filter(scan, spark("a > 5")), [spark("s")]))
     sample, ranged = srt.shuffles.values()
     assert [len(g.frags) for g in ranged.parts] == [10]
-    assert [len(g.frags) for g in sample.parts] == [10]
+    # the sample reads one column and keeps 1,000 rows a file: one task per slot, each the
+    # UNION ALL of its files' own samples
+    assert [len(g.frags) for g in sample.parts] == [2]
+    assert [f.sql.count("USING SAMPLE reservoir") for f in sample.parts[0].frags] == [5, 5]
     # a partition-dependent projection keeps the read's tasks: its values depend on them
     pid = plan(env, b.sort(b.project(scan, [spark("s"), spark("spark_partition_id() AS p")]), [spark("s")]))
     assert [len(g.frags) for g in list(pid.shuffles.values())[1].parts] == [4]
+
+
+def test_pack_fragments_merges_neighbours_and_keeps_their_inputs():
+    from sparkless.physical.planner import BroadcastRead, Fixed, Frag, pack_fragments
+
+    bounds = BroadcastRead(0, "b")
+    frags = [Frag(f"SELECT {i} AS x FROM b", [bounds]) for i in range(5)]
+    (packed,) = pack_fragments([Fixed(frags)], 2)
+    assert [f.sql.count("SELECT") for f in packed.frags] == [2, 3]
+    assert all(f.inputs == [bounds] for f in packed.frags)  # one input, named once
+    con = duckdb.connect()
+    con.execute("CREATE TABLE b AS SELECT 1")
+    rows = sorted(r for f in packed.frags for (r,) in con.sql(f.sql).fetchall())
+    assert rows == [0, 1, 2, 3, 4]
+    # few enough already, or two different inputs under one name: left as they are
+    assert pack_fragments([Fixed(frags[:2])], 2)[0].frags == frags[:2]
+    clash = [Frag("SELECT 1 FROM b", [bounds]), Frag("SELECT 2 FROM b", [BroadcastRead(1, "b")])] * 2
+    assert pack_fragments([Fixed(clash)], 2)[0].frags == clash
