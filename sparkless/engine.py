@@ -40,11 +40,12 @@ class Engine:
         self.warm_pool = WarmPoolManager.from_conf(self.platform, self.base_conf, self.sizing)
         self.bus.add(self.warm_pool)
 
-    def prewarm(self) -> None:
-        """Start the sandboxes a first job needs while the client is still connecting."""
+    def prewarm(self, timeout: float | None = None) -> None:
+        """Start the sandboxes a first job needs while the client is still connecting;
+        returns once they are warm (or after ``timeout`` seconds)."""
         prewarm = getattr(self.platform, "prewarm", None)
         if prewarm is not None:
-            prewarm(self.parallelism, timeout=None)
+            prewarm(self.parallelism, timeout=timeout)
 
     def close(self) -> None:
         self.platform.shutdown()
