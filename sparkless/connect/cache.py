@@ -83,14 +83,11 @@ def _write_blocks(planner: ConnectPlanner, plan: ir.Plan, path: str) -> tuple[st
             "file_prefix": f"part-{partition:05d}",
         }
 
-    scheduler = planner.session.scheduler(plan, "cache", output_for)
     try:
-        accepted = dict(scheduler.run())
+        accepted = planner.run_to_files(plan, "cache", output_for)
     except BaseException:
         storage_files.delete_tree(path, planner.session.conf.snapshot())
         raise
-    finally:
-        scheduler.cleanup()
     return tuple(
         f"{accepted[p]['path']}/{rel}" for p in sorted(accepted) for rel in accepted[p].get("files") or []
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 
 import pyarrow as pa
 from pyspark.sql.connect.proto import base_pb2 as pb
@@ -209,9 +210,8 @@ class ConnectPlanner:
                 "file_prefix": committer.file_prefix(partition),
             }
 
-        scheduler = self.session.scheduler(logical, f"write {fmt} {path}", output_for)
         try:
-            accepted = dict(scheduler.run())
+            accepted = self.run_to_files(logical, f"write {fmt} {path}", output_for)
             committer.commit(accepted)
             from sparkless.connect.cache import invalidate
 
@@ -219,9 +219,19 @@ class ConnectPlanner:
         except BaseException:
             committer.abort()
             raise
+        return True
+
+    def run_to_files(
+        self, logical: ir.Plan, description: str, output_for: Callable[[int, int], dict]
+    ) -> dict[int, dict]:
+        """Run ``logical`` with each task attempt writing files where ``output_for(partition,
+        attempt)`` says; the accepted attempts' outputs by partition. The job's shuffle
+        blocks are deleted whether it succeeds or not; the files are the caller's."""
+        scheduler = self.session.scheduler(logical, description, output_for)
+        try:
+            return dict(scheduler.run())
         finally:
             scheduler.cleanup()
-        return True
 
     # ---- AnalyzePlan -------------------------------------------------------------
 
