@@ -8,6 +8,7 @@ import tempfile
 
 from executors.platforms import open_platform
 from sparkless.scheduler.backend import FaasSchedulerBackend
+from sparkless.scheduler.cleaner import BlockCleaner
 from sparkless.scheduler.listener import ListenerBus
 from sparkless.scheduler.store_policy import AUTO, auto_stores
 from sparkless.scheduler.warm_pool import WarmPoolManager
@@ -39,6 +40,7 @@ class Engine:
         self.sizing = FaasSchedulerBackend.from_conf(self.base_conf, platform_name)
         self.warm_pool = WarmPoolManager.from_conf(self.platform, self.base_conf, self.sizing)
         self.bus.add(self.warm_pool)
+        self.cleaner = BlockCleaner()  # finished jobs' blocks, deleted off the critical path
 
     def prewarm(self, timeout: float | None = None) -> None:
         """Start the sandboxes a first job needs while the client is still connecting;
@@ -48,6 +50,7 @@ class Engine:
             prewarm(self.parallelism, timeout=timeout)
 
     def close(self) -> None:
+        self.cleaner.close()  # before the store goes: every job's blocks deleted
         self.platform.shutdown()
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)

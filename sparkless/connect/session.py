@@ -81,6 +81,7 @@ class Session:
             output_for=output_for,
             sizing=self.engine.sizing,
             warm_pool=self.engine.warm_pool,
+            cleaner=self.engine.cleaner,
         )
 
     def execute(self, plan: ir.Plan, description: str = "") -> Iterator[pa.Table]:

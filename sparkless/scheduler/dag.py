@@ -37,6 +37,7 @@ from sparkless.plan import python_udf
 from sparkless.scheduler import listener as ev
 from sparkless.scheduler import state as sm
 from sparkless.scheduler.backend import FaasSchedulerBackend
+from sparkless.scheduler.cleaner import BlockCleaner
 from sparkless.scheduler.state import RESULT
 from sparkless.scheduler.store_policy import StorePolicy
 from sparkless.scheduler.warm_pool import WarmPoolManager
@@ -72,8 +73,10 @@ class DAGScheduler:
         output_for: Callable[[int, int], dict[str, Any]] | None = None,
         sizing: FaasSchedulerBackend | None = None,
         warm_pool: WarmPoolManager | None = None,
+        cleaner: BlockCleaner | None = None,
     ) -> None:
         self.phys = phys
+        self.cleaner = cleaner
         self.platform = platform
         self.store = store
         self.store_uri = store_uri
@@ -132,7 +135,14 @@ class DAGScheduler:
             self.cleanup()
 
     def cleanup(self) -> None:
-        """Delete every block of the job, in every store it used."""
+        """Delete every block of the job, in every store it used: in the background when
+        there is a cleaner (``sparkless.scheduler.cleaner``), else now."""
+        if self.cleaner is not None:
+            self.cleaner.submit(self._delete_blocks)
+        else:
+            self._delete_blocks()
+
+    def _delete_blocks(self) -> None:
         for uri in {self.store_uri, *self.shuffle_store.values()}:
             try:
                 store = self.store if uri == self.store_uri else open_store(uri, self.conf)

@@ -519,6 +519,7 @@ def test_end_to_end_job_on_s3(moto: MotoS3) -> None:
         assert got == [(s, v[0], v[1]) for s, v in sorted(sums.items())]
         driver_store = server.engine.store
         assert isinstance(driver_store, S3Store) and driver_store.metrics.by_op.get("get", 0) > 0
+        assert server.engine.cleaner.flush(timeout=60)  # deleted after the answer, in the background
         assert moto.objects(BUCKET, prefix + "/") == []  # the driver deleted the job's blocks
     finally:
         spark.stop()

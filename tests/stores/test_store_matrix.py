@@ -248,6 +248,7 @@ def test_same_answer_through_every_store(
         # row to its key range; the answer's order checks the ranges came back in order.
         assert sampled and ranged and ranged[0].num_tasks == 3
     stack = stacks(store)
+    assert stack.server.engine.cleaner.flush(timeout=60)  # deleted after the answer
     for end in ends:  # the driver deleted every block of the job
         assert list(stack.server.engine.store.list_prefix(end.job_id + "/")) == []
 
@@ -306,8 +307,9 @@ def test_s3_endpoint_down() -> None:
 def test_file_root_gone_then_back(tmp_path: Path) -> None:
     root = tmp_path / "store"
     root.mkdir()
-    with _spark_on(root.as_uri()) as (_, spark):
+    with _spark_on(root.as_uri()) as (server, spark):
         assert _bounded(lambda: _group_count(spark), "warm-up") == _py_group_count()
+        assert server.engine.cleaner.flush(timeout=60)  # its blocks are deleted after the answer
         shutil.rmtree(root)
         root.write_bytes(b"")  # the store's directory is now a regular file
         _fails_naming(spark, [str(root)])
