@@ -4,8 +4,7 @@ Once a job has answered, its shuffle and result blocks are garbage: nothing read
 again (a retry is a new job; cached results live outside the job's prefix). Deleting
 them is not free, and the user used to wait for it: on the file store the kernel frees
 every page-cache page of the deleted files, 2.3 s for a 10 GB sort's 10.8 GB of shuffle
-(4.6 % of that job, measured with the commit at 0.8 s and the job at 49.8 s). One
-background thread per engine deletes jobs' blocks in the order they finished; ``flush``
+(of a 49.8 s job). One background thread per engine deletes jobs' blocks in the order they finished; ``flush``
 waits for it (engine shutdown, a test that checks nothing is left).
 """
 
