@@ -810,15 +810,14 @@ def pack_fragments(parts: list[Group], tasks: int) -> list[Group]:
             out.append(g)
             continue
         n = len(g.frags)
-        packed = []
-        for t in range(tasks):
-            chunk = g.frags[n * t // tasks : n * (t + 1) // tasks]
-            names = {i.name for f in chunk for i in f.inputs}
-            packed.append(Frag(
+        chunks = [g.frags[n * t // tasks : n * (t + 1) // tasks] for t in range(tasks)]
+        out.append(Fixed([
+            Frag(
                 " UNION ALL ".join(f"({f.sql})" for f in chunk),
-                [i for name, i in by_name.items() if name in names],
-            ))
-        out.append(Fixed(packed))
+                list({i.name: i for f in chunk for i in f.inputs}.values()),  # one per name
+            )
+            for chunk in chunks
+        ]))
     return out
 
 
