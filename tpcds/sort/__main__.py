@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--endpoint", help="run the job against this sc://host:port instead")
     r.add_argument("--slots", type=int, default=2, help="functions running at once (local)")
     r.add_argument("--keep-output", action="store_true")
+    r.add_argument("--repeat", type=int, default=1,
+                   help="rounds of every engine, engine order rotated per round; the "
+                        "report quotes the median")
     v = sub.add_parser("validate", help="valsort-equivalent check of sorted output")
     v.add_argument("dir")
     v.add_argument("--input", help="input data dir whose manifest gives count and checksum")
@@ -78,7 +81,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    doc = bench.run_all(a.engine, a.data, a.out, a.store, a.endpoint, a.slots, a.keep_output)
+    doc = bench.run_all(a.engine, a.data, a.out, a.store, a.endpoint, a.slots, a.keep_output,
+                         a.repeat)
     md = report.markdown(doc)
     Path(a.out, "report.md").write_text(md)
     png = report.chart(doc, Path(a.out, "report.png"))

@@ -5,23 +5,47 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tpcds.sort.bench import round_ratios, summarize
+
 
 def _f(x: float | None, fmt: str = ".1f") -> str:
     return "–" if x is None else format(x, fmt)
 
 
+def summary_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The doc's per-engine summary (results.json before ``--repeat`` had none)."""
+    if doc.get("summary") is not None:
+        return doc["summary"]
+    return summarize(doc["results"], list(dict.fromkeys(r["engine"] for r in doc["results"])))
+
+
+def representatives(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One run per engine: its median valid run, else its first (failed) run."""
+    runs = doc["results"]
+    picked = []
+    for s in summary_of(doc):
+        i = s["median_run"]
+        picked.append(runs[i] if i is not None else next(r for r in runs if r["engine"] == s["engine"]))
+    return picked
+
+
 def markdown(doc: dict[str, Any], prediction: str = "") -> str:
-    """One row per engine; a FAILED run shows no time, only why."""
+    """One row per run (a FAILED run shows no time, only why), the stage profile of each
+    engine's median run, and the MB/s ratios of the first engine to the others."""
+    repeated = int(doc.get("repeat", 1)) > 1
     rows = [
-        "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
+        ("| round " if repeated else "")
+        + "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
         "requests | GB-s | cost $ | balance max/min | load avg |",
-        "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|",
+        ("|---:" if repeated else "") + "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|",
     ]
     for r in doc["results"]:
+        lead = f"| {r.get('round', 1)} " if repeated else ""
         val = r.get("validation") or {}
         if r["status"] != "ok":
             why = "; ".join(val.get("errors") or [r.get("error", "")[:120]])
-            rows.append(f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – | – |")
+            rows.append(lead + f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – "
+                        "| – |")
             continue
         phases = ", ".join(f"{s['phase']} {s['seconds']:.1f}" for s in r.get("stages", []))
         m, c = r.get("metrics", {}), r.get("cost", {})
@@ -30,20 +54,34 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
             f"{m.get('store_requests', 0):.0f}" if "store_bytes_read" in m else "–"
         )
         rows.append(
-            f"| {r['engine']} | ok | {_f(r['job_seconds'])} | {_f(r['wall_seconds'])} | "
+            lead + f"| {r['engine']} | ok | {_f(r['job_seconds'])} | {_f(r['wall_seconds'])} | "
             f"{_f(r.get('mbps'))} | {phases or 'total only'} | {store} | "
             f"{_f(c.get('gb_seconds'))} | {_f(c.get('dollars'), '.5f')} | "
             f"{_f(val.get('balance'), '.2f')} | "
             f"{' → '.join(format(x, '.1f') for x in r.get('load_average', ()))} |"
         )
-    ok = [r for r in doc["results"] if r["status"] == "ok" and r.get("mbps")]
     lines = ["\n".join(rows)]
-    profile = stage_profile(doc)
+    summary = summary_of(doc)
+    if repeated:
+        table = ["| engine | valid runs | MB/s median | MB/s min – max |", "|---|---:|---:|---|"]
+        table += [
+            f"| {s['engine']} | {s['valid']} / {s['runs']} | {_f(s['mbps_median'])} | "
+            f"{_f(s['mbps_min'])} – {_f(s['mbps_max'])} |"
+            for s in summary
+        ]
+        lines.append("\n" + "\n".join(table))
+    profile = stage_profile({"results": representatives(doc)})
     if profile:
-        lines.append("\n" + profile)
-    for ref in ok[1:]:  # the first engine (sparkless) against each reference of the run
-        lines.append(f"\n{ok[0]['engine']} / {ref['engine']} MB/s ratio: "
-                     f"{ok[0]['mbps'] / ref['mbps']:.2f}")
+        lines.append(("\nStages of each engine's median run:\n" if repeated else "\n") + profile)
+    valid = [s for s in summary if s["mbps_median"]]
+    for ref in valid[1:]:  # the first engine (sparkless) against each reference of the run
+        head, ratio = valid[0], valid[0]["mbps_median"] / ref["mbps_median"]
+        line = f"\n{head['engine']} / {ref['engine']} MB/s ratio: {ratio:.2f}"
+        if repeated:
+            per_round = round_ratios(doc["results"], head["engine"], ref["engine"])
+            line += (f" (of the medians); within a round {min(per_round):.2f} – "
+                     f"{max(per_round):.2f}" if per_round else " (of the medians)")
+        lines.append(line)
     if prediction:
         lines.append("\n" + prediction)
     return "\n".join(lines) + "\n"
@@ -81,7 +119,7 @@ def stage_profile(doc: dict[str, Any]) -> str:
 
 
 def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
-    """Stacked phase bars per engine; None when matplotlib is not installed."""
+    """Stacked phase bars of each engine's median run; None when matplotlib is not installed."""
     try:
         import matplotlib
 
@@ -91,7 +129,8 @@ def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(8, 3.5))
     names: list[str] = []
-    for i, r in enumerate(doc["results"]):
+    repeated = int(doc.get("repeat", 1)) > 1
+    for i, r in enumerate(representatives(doc)):
         names.append(f"{r['engine']}\n{'FAILED' if r['status'] != 'ok' else _f(r.get('mbps')) + ' MB/s'}")
         if r["status"] != "ok":
             continue
@@ -107,7 +146,8 @@ def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
     ax.set_yticks(range(len(names)), names)
     size_gb = doc["results"][0]["size_bytes"] / 1e9 if doc["results"] else 0
     ax.set_xlabel("seconds")
-    ax.set_title(f"Sort {size_gb:g} GB (gensort records), {doc['date']}")
+    which = f", median of {doc['repeat']} runs each" if repeated else ""
+    ax.set_title(f"Sort {size_gb:g} GB (gensort records){which}, {doc['date']}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
