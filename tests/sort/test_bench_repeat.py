@@ -23,8 +23,8 @@ def test_summary_takes_the_median_of_valid_runs_and_points_at_the_nearest_run() 
     results = [_run("sparkless", 1, 200.0), _run("spark", 1, 50.0),
                _run("spark", 2, 60.0), _run("sparkless", 2, None),
                _run("sparkless", 3, 240.0), _run("spark", 3, 55.0)]
-    sparkless, spark = bench.summarize(results, ["sparkless", "spark"])
-    assert (sparkless["runs"], sparkless["valid"]) == (3, 2)
+    sparkless, spark = bench.summarize(results)
+    assert (sparkless["runs"], sparkless["valid"]) == (3, 2)  # named as the runs name them
     assert sparkless["mbps_median"] == 220.0  # the FAILED run is no sample
     assert (sparkless["mbps_min"], sparkless["mbps_max"]) == (200.0, 240.0)
     assert sparkless["median_run"] in (0, 4)
@@ -34,19 +34,20 @@ def test_summary_takes_the_median_of_valid_runs_and_points_at_the_nearest_run() 
 
 
 def test_summary_of_an_engine_without_a_valid_run_has_no_figures() -> None:
-    (s,) = bench.summarize([_run("duckdb", 1, None)], ["duckdb"])
+    (s,) = bench.summarize([_run("duckdb", 1, None)])
     assert s["valid"] == 0 and s["mbps_median"] is None and s["median_run"] is None
 
 
 def test_markdown_of_repeated_runs_shows_rounds_medians_and_ratio_spread() -> None:
-    results = [_run("sparkless", 1, 200.0), _run("spark", 1, 50.0),
-               _run("spark", 2, 40.0), _run("sparkless", 2, 240.0)]
+    # Engines as the runs name them (Spark's run says "spark local[2]", not "spark").
+    results = [_run("sparkless", 1, 200.0), _run("spark local[2]", 1, 50.0),
+               _run("spark local[2]", 2, 40.0), _run("sparkless", 2, 240.0)]
     doc = {"date": "2026-12-07", "repeat": 2, "results": results,
-           "summary": bench.summarize(results, ["sparkless", "spark"])}
+           "summary": bench.summarize(results)}
     md = report.markdown(doc)
     assert "| round | engine |" in md
     assert "| sparkless | 2 / 2 | 220.0 | 200.0 – 240.0 |" in md
-    assert "sparkless / spark MB/s ratio: 4.89 (of the medians); within a round 4.00 – 6.00" in md
+    assert "sparkless / spark local[2] MB/s ratio: 4.89 (of the medians); within a round 4.00 – 6.00" in md
 
 
 def test_markdown_of_an_old_single_run_document_is_unchanged_in_shape() -> None:

@@ -117,7 +117,7 @@ def run_all(
             entry = run_one(name, data, outdir, manifest, store, endpoint, slots, keep_output)
             entry["round"] = round_no + 1
             results.append(entry)
-    summary = summarize(results, todo)
+    summary = summarize(results)
     median_run = next((s["median_run"] for s in summary if s["engine"] == "sparkless"), None)
     if median_run is not None and "rates" in results[median_run]:
         (outdir / "rates.json").write_text(json.dumps(results[median_run]["rates"], indent=1))
@@ -172,12 +172,12 @@ def run_one(
     return entry
 
 
-def summarize(results: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
-    """Per engine (in ``order``): runs, valid runs, median / min / max MB/s over the valid
+def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per engine (as the runs name it, in the order of their first run): runs, valid runs, median / min / max MB/s over the valid
     ones, and ``median_run`` (index into ``results`` of the valid run nearest the median,
     the one whose phases and rates stand for the engine; None when no run was valid)."""
     out: list[dict[str, Any]] = []
-    for name in order:
+    for name in dict.fromkeys(r["engine"] for r in results):
         runs = [i for i, r in enumerate(results) if r["engine"] == name]
         ok = [i for i in runs if results[i]["status"] == "ok" and results[i].get("mbps")]
         mbps = [results[i]["mbps"] for i in ok]

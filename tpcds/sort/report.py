@@ -16,7 +16,7 @@ def summary_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The doc's per-engine summary (results.json before ``--repeat`` had none)."""
     if doc.get("summary") is not None:
         return doc["summary"]
-    return summarize(doc["results"], list(dict.fromkeys(r["engine"] for r in doc["results"])))
+    return summarize(doc["results"])
 
 
 def representatives(doc: dict[str, Any]) -> list[dict[str, Any]]:
