@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tpcds.sort import engines, gen, model, valsort
+from tpcds.sort import engines, gen, host, model, valsort
 
 
 def balance(files: list[tuple[str, int]]) -> float | None:
@@ -136,7 +136,7 @@ def run_one(
     exp_records, exp_sum = int(manifest["records"]), int(manifest["checksum"], 16)
     dst = str(outdir / f"sorted-{name}")
     shutil.rmtree(dst, ignore_errors=True)
-    load_before = os.getloadavg()[0]
+    load_before, memory_before = os.getloadavg()[0], host.sample()
     if name == "sparkless":
         r = engines.run_sparkless(data, dst, store)
     elif name == "spark":
@@ -146,6 +146,7 @@ def run_one(
     else:
         r = engines.run_endpoint(data, dst, endpoint or "")
     r.load_average = (load_before, os.getloadavg()[0])
+    r.host_memory = host.during(memory_before, host.sample())
     started = time.perf_counter()
     v = valsort.validate(dst, exp_records, exp_sum) if r.status == "ok" else None
     entry = asdict(r) | {

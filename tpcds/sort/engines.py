@@ -71,6 +71,7 @@ class EngineRun:
     cost: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     load_average: tuple[float, float] = (0.0, 0.0)  # 1-min load before / after the run
+    host_memory: dict[str, float | None] = field(default_factory=dict)  # see ``host.during``
 
 
 class Recorder:

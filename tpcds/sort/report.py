@@ -36,8 +36,9 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
     rows = [
         ("| round " if repeated else "")
         + "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
-        "requests | GB-s | cost $ | balance max/min | load avg |",
-        ("|---:" if repeated else "") + "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|",
+        "requests | GB-s | cost $ | balance max/min | load avg | host memory: free before / "
+        "reported during, MB |",
+        ("|---:" if repeated else "") + "|---|---|---:|---:|---:|---|---|---:|---:|---:|---|---|",
     ]
     for r in doc["results"]:
         lead = f"| {r.get('round', 1)} " if repeated else ""
@@ -45,10 +46,10 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
         if r["status"] != "ok":
             why = "; ".join(val.get("errors") or [r.get("error", "")[:120]])
             rows.append(lead + f"| {r['engine']} | **FAILED** ({why}) | – | – | – | – | – | – | – | – "
-                        "| – |")
+                        "| – | – |")
             continue
         phases = ", ".join(f"{s['phase']} {s['seconds']:.1f}" for s in r.get("stages", []))
-        m, c = r.get("metrics", {}), r.get("cost", {})
+        m, c, hm = r.get("metrics", {}), r.get("cost", {}), r.get("host_memory") or {}
         store = (
             f"{m['store_bytes_read'] / 1e6:.0f} / {m['store_bytes_written'] / 1e6:.0f}, "
             f"{m.get('store_requests', 0):.0f}" if "store_bytes_read" in m else "–"
@@ -58,7 +59,8 @@ def markdown(doc: dict[str, Any], prediction: str = "") -> str:
             f"{_f(r.get('mbps'))} | {phases or 'total only'} | {store} | "
             f"{_f(c.get('gb_seconds'))} | {_f(c.get('dollars'), '.5f')} | "
             f"{_f(val.get('balance'), '.2f')} | "
-            f"{' → '.join(format(x, '.1f') for x in r.get('load_average', ()))} |"
+            f"{' → '.join(format(x, '.1f') for x in r.get('load_average', ()))} | "
+            f"{_f(hm.get('mem_free_mb_before'), '.0f')} / {_f(hm.get('reported_mb'), '.0f')} |"
         )
     lines = ["\n".join(rows)]
     summary = summary_of(doc)
