@@ -173,14 +173,20 @@ def run_one(
     return entry
 
 
+def is_valid(run: dict[str, Any]) -> bool:
+    """A run that validated and has a rate: the only kind that counts as a sample."""
+    return run["status"] == "ok" and bool(run.get("mbps"))
+
+
 def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per engine (as the runs name it, in the order of their first run): runs, valid runs, median / min / max MB/s over the valid
-    ones, and ``median_run`` (index into ``results`` of the valid run nearest the median,
-    the one whose phases and rates stand for the engine; None when no run was valid)."""
+    """Per engine (as its runs name it, in the order of its first run): runs, valid runs,
+    median / min / max MB/s over the valid ones, and ``median_run`` (index into ``results``
+    of the valid run nearest the median, the one whose phases and rates stand for the
+    engine; None when no run was valid)."""
     out: list[dict[str, Any]] = []
     for name in dict.fromkeys(r["engine"] for r in results):
         runs = [i for i, r in enumerate(results) if r["engine"] == name]
-        ok = [i for i in runs if results[i]["status"] == "ok" and results[i].get("mbps")]
+        ok = [i for i in runs if is_valid(results[i])]
         mbps = [results[i]["mbps"] for i in ok]
         med = statistics.median(mbps) if mbps else None
         out.append({
@@ -196,8 +202,7 @@ def round_ratios(results: list[dict[str, Any]], engine: str, reference: str) -> 
     """``engine`` MB/s over ``reference`` MB/s within each round where both were valid:
     runs minutes apart see nearly the same host, so these spread less than the medians."""
     by_round: dict[int, dict[str, float]] = {}
-    for r in results:
-        if r["status"] == "ok" and r.get("mbps"):
-            by_round.setdefault(r.get("round", 1), {})[r["engine"]] = r["mbps"]
+    for r in filter(is_valid, results):
+        by_round.setdefault(r.get("round", 1), {})[r["engine"]] = r["mbps"]
     return [m[engine] / m[reference] for _, m in sorted(by_round.items())
             if engine in m and reference in m]

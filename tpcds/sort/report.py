@@ -12,6 +12,11 @@ def _f(x: float | None, fmt: str = ".1f") -> str:
     return "–" if x is None else format(x, fmt)
 
 
+def is_repeated(doc: dict[str, Any]) -> bool:
+    """Whether the doc holds several rounds (``--repeat`` > 1)."""
+    return int(doc.get("repeat", 1)) > 1
+
+
 def summary_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """The doc's per-engine summary (results.json before ``--repeat`` had none)."""
     if doc.get("summary") is not None:
@@ -32,7 +37,7 @@ def representatives(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def markdown(doc: dict[str, Any], prediction: str = "") -> str:
     """One row per run (a FAILED run shows no time, only why), the stage profile of each
     engine's median run, and the MB/s ratios of the first engine to the others."""
-    repeated = int(doc.get("repeat", 1)) > 1
+    repeated = is_repeated(doc)
     rows = [
         ("| round " if repeated else "")
         + "| engine | status | job s | wall s | MB/s | phases (s) | store read / written MB, "
@@ -131,7 +136,7 @@ def chart(doc: dict[str, Any], path: str | Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(8, 3.5))
     names: list[str] = []
-    repeated = int(doc.get("repeat", 1)) > 1
+    repeated = is_repeated(doc)
     for i, r in enumerate(representatives(doc)):
         names.append(f"{r['engine']}\n{'FAILED' if r['status'] != 'ok' else _f(r.get('mbps')) + ' MB/s'}")
         if r["status"] != "ok":
