@@ -22,6 +22,7 @@ class LocalDirConfig:
 
     root: Path
     fsync: bool = False
+    direct: bool = False
 
 
 def parse_uri(uri: str) -> LocalDirConfig:
@@ -39,13 +40,14 @@ def parse_uri(uri: str) -> LocalDirConfig:
     if not path.startswith("/"):
         raise ValueError(f"file store path must be absolute: {uri!r}")
     options = parse_qs(parts.query, keep_blank_values=True)
-    unknown = set(options) - {"fsync"}
+    unknown = set(options) - {"fsync", "direct"}
     if unknown:
         raise ValueError(f"unknown file store option(s) {sorted(unknown)} in {uri!r}")
-    fsync = False
-    if "fsync" in options:
-        value = options["fsync"][-1].lower()
-        if value not in _TRUE | _FALSE:
-            raise ValueError(f"fsync must be true or false, got {value!r} in {uri!r}")
-        fsync = value in _TRUE
-    return LocalDirConfig(root=Path(os.path.normpath(path)), fsync=fsync)
+    flags = {}
+    for name in ("fsync", "direct"):
+        if name in options:
+            value = options[name][-1].lower()
+            if value not in _TRUE | _FALSE:
+                raise ValueError(f"{name} must be true or false, got {value!r} in {uri!r}")
+            flags[name] = value in _TRUE
+    return LocalDirConfig(root=Path(os.path.normpath(path)), **flags)

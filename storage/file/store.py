@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from storage.base import BlockNotFound, BlockStore, StoreError
+from storage.file import direct
 from storage.file.config import LocalDirConfig, parse_uri
 
 TMP_PREFIX = ".tmp-"
@@ -38,6 +39,19 @@ def _check_key(key: str, *, prefix: bool = False) -> None:
             raise ValueError(f"invalid {what} {key!r}: bad path component {part!r}")
 
 
+def _pread_all(fd: int, offset: int, length: int) -> bytes:
+    """``length`` bytes at ``offset`` of a buffered descriptor; fewer only at the end."""
+    parts = []
+    while length > 0:
+        part = os.pread(fd, min(length, 1 << 30), offset)
+        if not part:
+            break
+        parts.append(part)
+        offset += len(part)
+        length -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 class LocalDirStore(BlockStore):
     """Keys are files below ``config.root``; the directory is created if missing."""
 
@@ -48,6 +62,8 @@ class LocalDirStore(BlockStore):
         self.uri = "file://" + str(self.root)
         self._lock = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
+        # Direct I/O until the file system refuses it once (see storage.file.direct).
+        self._direct = config.direct and direct.supported()
 
     @classmethod
     def from_uri(cls, uri: str) -> LocalDirStore:
@@ -109,46 +125,77 @@ class LocalDirStore(BlockStore):
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX + path.name + ".")
+        chunks = (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data
         try:
-            with open(fd, "wb", closefd=True) as f:
-                if isinstance(data, (bytes, bytearray, memoryview)):
-                    f.write(data)
-                else:
-                    for chunk in data:
-                        f.write(chunk)
-                if self.config.fsync:
-                    f.flush()
-                    os.fsync(f.fileno())
+            direct_fd = self._open_direct(tmp, os.O_WRONLY)
+            if direct_fd is not None:
+                os.close(fd)
+                fd = direct_fd
+                direct.write_all(fd, chunks)
+            else:
+                for chunk in chunks:
+                    direct.write_exact(fd, memoryview(chunk).cast("B"))
+            if self.config.fsync:
+                os.fsync(fd)
+            os.close(fd)
+            fd = -1
             os.replace(tmp, path)
         except BaseException:
+            if fd >= 0:
+                os.close(fd)
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
             raise
 
-    def get(self, key: str) -> bytes:
+    def _open_direct(self, path: str | Path, flags: int) -> int | None:
+        """An ``O_DIRECT`` descriptor, or ``None``: direct I/O is off or refused here."""
+        if not self._direct:
+            return None
+        fd = direct.open_direct(path, flags)
+        if fd is None:
+            self._direct = False  # e.g. tmpfs: buffered from now on
+        return fd
+
+    def _read(self, key: str, offset: int, length: int | None) -> bytes:
+        """``length`` bytes at ``offset`` (to the end when ``None``; fewer at the end)."""
         path = self._path(key)
+        try:
+            fd = self._open_direct(path, os.O_RDONLY)
+            is_direct = fd is not None
+            if fd is None:
+                fd = os.open(path, os.O_RDONLY)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise self._missing(key) from None
+        try:
+            if length is None:
+                length = max(os.fstat(fd).st_size - offset, 0)
+            data = direct.read_range(fd, offset, length) if is_direct else None
+            if data is None:  # buffered, or too large for a pooled buffer: page cache
+                if is_direct:
+                    os.close(fd)
+                    fd = -1
+                    fd = os.open(path, os.O_RDONLY)
+                data = _pread_all(fd, offset, length)
+            return data
+        except (FileNotFoundError, IsADirectoryError):
+            raise self._missing(key) from None
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def get(self, key: str) -> bytes:
         with self._timed("get") as io:
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise self._missing(key) from None
+            data = self._read(key, 0, None)
             io[0] = len(data)
         return data
 
     def get_range(self, key: str, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0:
             raise ValueError(f"bad range offset={offset} length={length} for {key!r}")
-        path = self._path(key)
         with self._timed("get_range") as io:
-            try:
-                with open(path, "rb") as f:
-                    f.seek(offset)
-                    data = f.read(length)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise self._missing(key) from None
+            data = self._read(key, offset, length)
             io[0] = len(data)
         if len(data) != length:
             raise StoreError(

@@ -31,9 +31,10 @@ from storage.base import BlockNotFound, BlockStore, StoreError
 from storage.file import LocalDirStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> LocalDirStore:
-    return LocalDirStore.from_uri(f"file://{tmp_path}/store")
+@pytest.fixture(params=["buffered", "direct"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> LocalDirStore:
+    """Every shuffle test through page-cache I/O and through ``?direct=true``."""
+    return LocalDirStore.from_uri(f"file://{tmp_path}/store?direct={request.param == 'direct'}")
 
 
 def rich_table(n: int = 50) -> pa.Table:

@@ -1,0 +1,128 @@
+"""Direct I/O (``O_DIRECT``) for shuffle files: bytes go between our buffers and the disk
+without a page-cache copy.
+
+Why: a shuffle block is written once by a map task and read once by each reducer, so the
+page cache holds it for no second reader, and filling it costs more than the disk write.
+On a VM that hands freed memory back to its host (Firecracker's free page reporting, the
+VM under AWS Lambda, and this machine), every page-cache page of a large shuffle is a page
+the host must map in again: writing 10.8 GB buffered took 29 CPU-s of kernel copying here
+(370 MB/s), the same bytes with ``O_DIRECT`` 0.5 CPU-s and 5.7 s of disk time. This is
+the write-once/read-once case databases use direct I/O for (RocksDB's
+``use_direct_io_for_flush_and_compaction``, Crail's NVMe tier).
+
+``O_DIRECT`` needs the memory address, file offset and length aligned to the device's
+block; the pooled buffers here are page-aligned ``mmap`` s kept per thread, so they stay
+mapped (and warm) across tasks instead of being fresh memory every request. A file system
+that refuses ``O_DIRECT`` (tmpfs before Linux 6.6, some FUSE mounts) makes
+:func:`open_direct` return ``None`` and the store uses buffered I/O.
+"""
+
+from __future__ import annotations
+
+import errno
+import mmap
+import os
+import threading
+from collections.abc import Iterable
+
+ALIGN = 4096  # a multiple of every logical block size Linux uses (512, 4096)
+WRITE_BUFFER = 8 << 20  # bytes gathered before one aligned write
+MAX_POOLED_READ = 32 << 20  # larger reads go through the page cache, not a pooled buffer
+
+_pools = threading.local()
+
+
+def _round_up(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def _buffer(name: str, size: int) -> mmap.mmap:
+    """This thread's page-aligned buffer ``name``, grown to at least ``size`` bytes."""
+    buf = getattr(_pools, name, None)
+    if buf is None or len(buf) < size:
+        if buf is not None:
+            buf.close()
+        buf = mmap.mmap(-1, _round_up(size))
+        setattr(_pools, name, buf)
+    return buf
+
+
+def supported() -> bool:
+    """Whether this platform has ``O_DIRECT`` at all (Linux does; macOS does not)."""
+    return hasattr(os, "O_DIRECT")
+
+
+def open_direct(path: str | os.PathLike[str], flags: int, mode: int = 0o600) -> int | None:
+    """``os.open`` with ``O_DIRECT``; ``None`` where the file system refuses it."""
+    try:
+        return os.open(path, flags | os.O_DIRECT, mode)
+    except OSError as e:
+        if e.errno != errno.EINVAL:
+            raise
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path)) from None
+        return None
+
+
+def write_all(fd: int, chunks: Iterable[bytes | bytearray | memoryview]) -> int:
+    """Write ``chunks`` to the ``O_DIRECT`` file ``fd`` from offset 0; returns the size.
+
+    Chunks are gathered into an aligned buffer and written a whole buffer at a time; the
+    last write is padded to the block size and the file truncated back to its length.
+    """
+    buf = _buffer("write", WRITE_BUFFER)
+    view = memoryview(buf)
+    filled = total = 0
+    try:
+        for chunk in chunks:
+            data = memoryview(chunk).cast("B")
+            pos = 0
+            while pos < len(data):
+                n = min(len(data) - pos, WRITE_BUFFER - filled)
+                view[filled : filled + n] = data[pos : pos + n]
+                filled += n
+                pos += n
+                if filled == WRITE_BUFFER:
+                    write_exact(fd, view[:filled])
+                    total += filled
+                    filled = 0
+        if filled:
+            padded = _round_up(filled)
+            view[filled:padded] = bytes(padded - filled)
+            write_exact(fd, view[:padded])
+            total += filled
+            os.ftruncate(fd, total)
+    finally:
+        view.release()
+    return total
+
+
+def write_exact(fd: int, data: memoryview) -> None:
+    """``os.write`` until all of ``data`` is written."""
+    done = 0
+    while done < len(data):
+        done += os.write(fd, data[done:])
+
+
+def read_range(fd: int, offset: int, length: int) -> bytes | None:
+    """``length`` bytes at ``offset`` of the ``O_DIRECT`` file ``fd`` (fewer at its end);
+    ``None`` when the aligned span is larger than a pooled buffer (read it buffered)."""
+    if length == 0:
+        return b""
+    start = offset - offset % ALIGN
+    span = _round_up(offset + length) - start
+    if span > MAX_POOLED_READ:
+        return None
+    buf = _buffer("read", span)
+    view = memoryview(buf)
+    try:
+        got = 0
+        while got < span:
+            n = os.preadv(fd, [view[got:span]], start + got)
+            if n == 0:
+                break
+            got += n
+        end = min(got, offset - start + length)
+        return bytes(view[offset - start : max(end, offset - start)])
+    finally:
+        view.release()
