@@ -1,8 +1,10 @@
 """How a ``file://`` store URI is read and checked (the file backend owns its settings).
 
 Accepted forms: ``file:///abs/dir``, ``file://localhost/abs/dir``, ``file:/abs/dir`` and a
-bare ``/abs/dir``. One option, ``?fsync=true``, makes ``put`` durable across a machine
-crash; shuffle data is recomputable from lineage, so the default skips the fsync cost.
+bare ``/abs/dir``. Options: ``?fsync=true`` makes ``put`` durable across a machine crash
+(shuffle data is recomputable from lineage, so the default skips the fsync cost);
+``?direct=true`` reads and writes with ``O_DIRECT``, bypassing the page cache (see
+``storage.file.direct`` for when that pays).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 @dataclass(frozen=True)
 class LocalDirConfig:
-    """Where the store lives and whether writes are fsynced."""
+    """Where the store lives, whether writes are fsynced, whether I/O is direct."""
 
     root: Path
     fsync: bool = False

@@ -83,13 +83,13 @@ def write_all(fd: int, chunks: Iterable[bytes | bytearray | memoryview]) -> int:
                 filled += n
                 pos += n
                 if filled == WRITE_BUFFER:
-                    write_exact(fd, view[:filled])
+                    _write_exact(fd, view[:filled])
                     total += filled
                     filled = 0
         if filled:
             padded = _round_up(filled)
             view[filled:padded] = bytes(padded - filled)
-            write_exact(fd, view[:padded])
+            _write_exact(fd, view[:padded])
             total += filled
             os.ftruncate(fd, total)
     finally:
@@ -97,7 +97,7 @@ def write_all(fd: int, chunks: Iterable[bytes | bytearray | memoryview]) -> int:
     return total
 
 
-def write_exact(fd: int, data: memoryview) -> None:
+def _write_exact(fd: int, data: memoryview) -> None:
     """``os.write`` until all of ``data`` is written."""
     done = 0
     while done < len(data):

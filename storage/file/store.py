@@ -133,8 +133,9 @@ class LocalDirStore(BlockStore):
                 fd = direct_fd
                 direct.write_all(fd, chunks)
             else:
-                for chunk in chunks:
-                    direct.write_exact(fd, memoryview(chunk).cast("B"))
+                with open(fd, "wb", closefd=False) as f:  # coalesces small chunks
+                    for chunk in chunks:
+                        f.write(chunk)
             if self.config.fsync:
                 os.fsync(fd)
             os.close(fd)
