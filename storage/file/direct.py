@@ -11,8 +11,8 @@ the write-once/read-once case databases use direct I/O for (RocksDB's
 ``use_direct_io_for_flush_and_compaction``, Crail's NVMe tier).
 
 ``O_DIRECT`` needs the memory address, file offset and length aligned to the device's
-block; the pooled buffers here are page-aligned ``mmap`` s kept per thread, so they stay
-mapped (and warm) across tasks instead of being fresh memory every request. A file system
+block; the buffers here are page-aligned ``mmap`` s pooled per process, so they stay mapped
+(and warm) across tasks instead of being fresh memory every request. A file system
 that refuses ``O_DIRECT`` (tmpfs before Linux 6.6, some FUSE mounts) makes
 :func:`open_direct` return ``None`` and the store uses buffered I/O.
 """
@@ -23,28 +23,50 @@ import errno
 import mmap
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 ALIGN = 4096  # a multiple of every logical block size Linux uses (512, 4096)
 WRITE_BUFFER = 8 << 20  # bytes gathered before one aligned write
 MAX_POOLED_READ = 32 << 20  # larger reads go through the page cache, not a pooled buffer
 
-_pools = threading.local()
+class _BufferPool:
+    """Page-aligned buffers shared by the process's threads, kept after use.
+
+    Not thread-local: the shuffle reader's fetch threads live for one task, and a buffer
+    that died with them would be fresh memory for the next task again.
+    """
+
+    def __init__(self) -> None:
+        self._free: list[mmap.mmap] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def get(self, size: int) -> Iterator[mmap.mmap]:
+        """A buffer of at least ``size`` bytes for the duration of the ``with``."""
+        with self._lock:
+            fits = [b for b in self._free if len(b) >= size]
+            buf = min(fits, key=len) if fits else None
+            if buf is not None:
+                self._free.remove(buf)
+            elif self._free:  # replace the largest idle one: as many buffers as users
+                small = max(self._free, key=len)
+                self._free.remove(small)
+                small.close()
+        if buf is None:
+            buf = mmap.mmap(-1, _round_up(size))
+        try:
+            yield buf
+        finally:
+            with self._lock:
+                self._free.append(buf)
+
+
+_pool = _BufferPool()
 
 
 def _round_up(n: int) -> int:
     return -(-n // ALIGN) * ALIGN
-
-
-def _buffer(name: str, size: int) -> mmap.mmap:
-    """This thread's page-aligned buffer ``name``, grown to at least ``size`` bytes."""
-    buf = getattr(_pools, name, None)
-    if buf is None or len(buf) < size:
-        if buf is not None:
-            buf.close()
-        buf = mmap.mmap(-1, _round_up(size))
-        setattr(_pools, name, buf)
-    return buf
 
 
 def supported() -> bool:
@@ -70,7 +92,11 @@ def write_all(fd: int, chunks: Iterable[bytes | bytearray | memoryview]) -> int:
     Chunks are gathered into an aligned buffer and written a whole buffer at a time; the
     last write is padded to the block size and the file truncated back to its length.
     """
-    buf = _buffer("write", WRITE_BUFFER)
+    with _pool.get(WRITE_BUFFER) as buf:
+        return _write_chunks(fd, chunks, buf)
+
+
+def _write_chunks(fd: int, chunks: Iterable[bytes | bytearray | memoryview], buf: mmap.mmap) -> int:
     view = memoryview(buf)
     filled = total = 0
     try:
@@ -113,9 +139,7 @@ def read_range(fd: int, offset: int, length: int) -> bytes | None:
     span = _round_up(offset + length) - start
     if span > MAX_POOLED_READ:
         return None
-    buf = _buffer("read", span)
-    view = memoryview(buf)
-    try:
+    with _pool.get(span) as buf, memoryview(buf) as view:
         got = 0
         while got < span:
             n = os.preadv(fd, [view[got:span]], start + got)
@@ -124,5 +148,3 @@ def read_range(fd: int, offset: int, length: int) -> bytes | None:
             got += n
         end = min(got, offset - start + length)
         return bytes(view[offset - start : max(end, offset - start)])
-    finally:
-        view.release()

@@ -108,3 +108,22 @@ def test_file_system_refusing_o_direct_falls_back(tmp_path: Path, monkeypatch) -
     s.put("k", data)
     assert s.get("k") == data and s.get_range("k", 1, 4096) == data[1:]
     assert not s._direct  # refused once, buffered from then on
+
+
+def test_concurrent_reads_and_writes_share_the_buffer_pool(store: LocalDirStore) -> None:
+    """The buffers are pooled per process: threads must never see each other's bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    blobs = {f"k{i}": _payload(4096 * (i + 1) + i)[::-1] for i in range(8)}
+
+    def write_then_read(key: str) -> bool:
+        store.put(key, blobs[key])
+        data = blobs[key]
+        return all(
+            store.get_range(key, o, 5000) == data[o : o + 5000] for o in range(0, len(data) - 5000, 997)
+        ) and store.get(key) == data
+
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=4) as pool:  # new threads each time, as the reader
+            assert all(pool.map(write_then_read, blobs))
+    assert len(direct._pool._free) <= 4
