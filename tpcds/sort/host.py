@@ -5,10 +5,10 @@ guest frees is soon returned to the host, and the next touch of it is a host pag
 writing into such pages measured 370-620 MB/s against ~2,000 MB/s into pages just freed
 and not yet reported. A run that writes GBs into fresh page cache pays that. The guest
 cannot see which of the pages it touches are fresh, so the benchmark records what it can:
-free memory when the run starts, and how much the guest reported to the host while the run went on (reporting is
-work on the same CPUs, and every page reported is one the next writer faults in again;
-e.g. a 1 GB sort right after a 10 GB one saw the 10 GB run's freed 2.8 GB reported during
-it). Read these beside a run's time, not as its cause.
+free memory when the run starts, and how much the guest reported to the host while the
+run went on (reporting is work on the same CPUs, and every page reported is one the next
+writer faults in again; e.g. a 1 GB sort right after a 10 GB one saw the 10 GB run's freed
+2.8 GB reported during it). Read these beside a run's time, not as its cause.
 """
 
 from __future__ import annotations
