@@ -100,6 +100,14 @@ class BlockStore(abc.ABC):
         """
         self.put(key, b"".join(bytes(c) for c in chunks))
 
+    def discard_ranges(self, requests: Iterable[RangeRequest]) -> int:
+        """A hint that these bytes will never be read again; returns how many were freed.
+
+        The scheduler calls it for shuffle slices whose only reader has been accepted. A
+        store that can free part of an object early does (the file store punches holes);
+        this default frees nothing: S3 and Redis objects go whole, at the job's cleanup."""
+        return 0
+
     @abc.abstractmethod
     def size(self, key: str) -> int: ...
 

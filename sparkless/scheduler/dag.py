@@ -27,6 +27,7 @@ from sparkless.physical.planner import (
     BroadcastRead,
     Fixed,
     Frag,
+    Group,
     PhysicalPlan,
     PythonStep,
     Shuffled,
@@ -42,9 +43,26 @@ from sparkless.scheduler.state import RESULT
 from sparkless.scheduler.store_policy import StorePolicy
 from sparkless.scheduler.warm_pool import WarmPoolManager
 from storage import open_store
-from storage.base import BlockStore
+from storage.base import BlockStore, RangeRequest
 
 SPECULATION_TICK_S = 0.05
+
+
+def _read_once_shuffles(groups: dict[int, list[Group]]) -> set[int]:
+    """Shuffles whose every slice has exactly one reader: read by one reduce-side input of
+    one stage, never broadcast (every task reads a broadcast whole) nor reused (Spark's
+    ReuseExchange gives one shuffle several readers)."""
+    reads: dict[int, int] = {}
+    excluded: set[int] = set()
+    for parts in groups.values():
+        for g in parts:
+            for f in g.frags if isinstance(g, Fixed) else [g.frag]:
+                for i in f.inputs:
+                    if isinstance(i, BroadcastRead) or (isinstance(i, ShuffleRead) and isinstance(g, Fixed)):
+                        excluded.add(i.shuffle_id)
+                    elif isinstance(i, ShuffleRead):
+                        reads[i.shuffle_id] = reads.get(i.shuffle_id, 0) + 1
+    return {sid for sid, n in reads.items() if n == 1 and sid not in excluded}
 
 
 @dataclass(frozen=True)
@@ -101,6 +119,11 @@ class DAGScheduler:
         self.shuffle_store = {
             sid: policy.for_shuffle(dep.estimated_bytes) for sid, dep in phys.shuffles.items()
         }
+        self._stores: dict[str, BlockStore] = {store_uri: store}
+        release = conf.get("spark.sparkless.shuffle.releaseConsumed", "true").lower() == "true"
+        # only the result stage's inputs: a map stage's output may be lost and recomputed,
+        # which reads its inputs again (Spark keeps every shuffle until the job ends)
+        self._releasable = _read_once_shuffles(groups) & stage_deps(groups[RESULT]) if release else set()
         self.metrics: dict[str, float] = {}
         self.stage_metrics: dict[int, dict[str, float]] = {}
 
@@ -142,11 +165,16 @@ class DAGScheduler:
         else:
             self._delete_blocks()
 
+    def _store_at(self, uri: str) -> BlockStore:
+        """The job's store, or one opened once per other shuffle store it uses."""
+        if uri not in self._stores:
+            self._stores[uri] = open_store(uri, self.conf)
+        return self._stores[uri]
+
     def _delete_blocks(self) -> None:
         for uri in {self.store_uri, *self.shuffle_store.values()}:
             try:
-                store = self.store if uri == self.store_uri else open_store(uri, self.conf)
-                store.delete_prefix(self.job_id + "/")
+                self._store_at(uri).delete_prefix(self.job_id + "/")
             except Exception:  # noqa: BLE001 - cleanup must not mask the job's outcome
                 pass
 
@@ -226,6 +254,8 @@ class DAGScheduler:
                     metrics=metrics,
                 )
             )
+            if first and key == RESULT:
+                self._release_inputs(self.tasks[key][partition])
             return self.state.task_succeeded(key, partition, attempt, outcome["output"], now) + self._resize(key, now)
         error = outcome.get("error", {})
         lost = self._lost_map_output(error)
@@ -375,6 +405,46 @@ class DAGScheduler:
 
     # ---- tasks -------------------------------------------------------------------
 
+    def _slices(self, shuffle_id: int, lo: int, hi: int) -> list[dict[str, Any]]:
+        """The non-empty slices of reduce partitions [lo, hi) in the accepted map outputs."""
+        blocks = []
+        maps = self.state.stages[shuffle_id].outputs
+        for m in sorted(maps):
+            out = maps[m]
+            for r in range(lo, hi):
+                length = out["partition_lengths"][r]
+                if length:
+                    blocks.append(
+                        {"key": out["key"], "offset": out["partition_offsets"][r], "length": length}
+                    )
+        return blocks
+
+    def _release_inputs(self, task: TaskSpec) -> None:
+        """Free the shuffle slices an accepted result task read, where it is their only
+        reader.
+
+        Safe because each slice of such a shuffle belongs to one reduce partition, an
+        accepted result partition is never run again (a late copy's outcome is ignored,
+        and no later stage can lose it and ask for it again), and a lost map output is
+        rewritten under a new key. Runs on the cleaner's thread when there is one, off
+        the scheduling loop."""
+        for inp in task.frag.inputs:
+            if not isinstance(inp, ShuffleRead) or inp.shuffle_id not in self._releasable:
+                continue
+            assert task.reduce_range is not None  # only reduce-side reads are releasable
+            slices = self._slices(inp.shuffle_id, *task.reduce_range)
+            requests = [RangeRequest(b["key"], b["offset"], b["length"]) for b in slices]
+            store = self._store_at(self.shuffle_store[inp.shuffle_id])
+            if type(store).discard_ranges is BlockStore.discard_ranges:
+                continue  # this store frees whole objects only, at the job's cleanup
+            if self.cleaner is not None:
+                self.cleaner.submit(lambda s=store, r=requests: s.discard_ranges(r))
+            else:
+                store.discard_ranges(requests)
+            self.metrics["shuffle_bytes_released"] = self.metrics.get(
+                "shuffle_bytes_released", 0
+            ) + sum(r.length for r in requests)
+
     def _inputs(self, task: TaskSpec) -> list[dict[str, Any]]:
         """Task input specs: block slices of the accepted map outputs it reads."""
         specs: list[dict[str, Any]] = []
@@ -392,20 +462,7 @@ class DAGScheduler:
                 lo, hi = task.reduce_range if isinstance(inp, ShuffleRead) else (0, 1)
                 assert lo is not None
                 dep = self.phys.shuffles[inp.shuffle_id]
-                blocks = []
-                maps = self.state.stages[inp.shuffle_id].outputs
-                for m in sorted(maps):
-                    out = maps[m]
-                    for r in range(lo, hi):
-                        length = out["partition_lengths"][r]
-                        if length:
-                            blocks.append(
-                                {
-                                    "key": out["key"],
-                                    "offset": out["partition_offsets"][r],
-                                    "length": length,
-                                }
-                            )
+                blocks = self._slices(inp.shuffle_id, lo, hi)
                 spec = {
                     "name": inp.name,
                     "kind": "shuffle",

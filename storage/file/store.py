@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from storage.base import BlockNotFound, BlockStore, StoreError
-from storage.file import direct
+from storage.base import BlockNotFound, BlockStore, RangeRequest, StoreError
+from storage.file import direct, holes
 from storage.file.config import LocalDirConfig, parse_uri
 
 TMP_PREFIX = ".tmp-"
@@ -64,6 +64,7 @@ class LocalDirStore(BlockStore):
         self.root.mkdir(parents=True, exist_ok=True)
         # Direct I/O until the file system refuses it once (see storage.file.direct).
         self._direct = config.direct and direct.supported()
+        self._punch = holes.supported()  # until the file system refuses once
 
     @classmethod
     def from_uri(cls, uri: str) -> LocalDirStore:
@@ -222,6 +223,30 @@ class LocalDirStore(BlockStore):
         path = self._path(key)
         with self._timed("exists"):
             return path.is_file()
+
+    def discard_ranges(self, requests: Iterable[RangeRequest]) -> int:
+        """Punch the ranges out of their files (``storage.file.holes``); keys that are
+        gone are skipped, and a file system without hole punching frees nothing."""
+        by_key: dict[str, list[RangeRequest]] = {}
+        for r in requests:
+            by_key.setdefault(r.key, []).append(r)
+        freed = 0
+        for key, ranges in by_key.items():
+            if not self._punch:
+                break
+            try:
+                fd = os.open(self._path(key), os.O_WRONLY)
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            try:
+                for r in ranges:
+                    if not holes.punch_hole(fd, r.offset, r.length):
+                        self._punch = False
+                        break
+                    freed += r.length
+            finally:
+                os.close(fd)
+        return freed
 
     def list_prefix(self, prefix: str) -> Iterator[str]:
         """Keys starting with ``prefix`` (a plain string prefix, as in S3), sorted."""
