@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -22,35 +21,18 @@ from sparkless.scheduler import listener as ev
 ROWS = 200_000
 
 
-@pytest.fixture()
-def make_server(tmp_path: Path):
-    made: list[SparkConnectServer] = []
-
-    def make(**conf: str) -> SparkConnectServer:
-        srv = SparkConnectServer(
-            port=0,
-            conf={
-                "spark.sql.shuffle.partitions": "4",
-                "spark.sql.adaptive.enabled": "false",
-                "spark.sql.autoBroadcastJoinThreshold": "-1",  # the self-join stays a shuffled one
-                **conf,
-            },
-            store=f"file://{tmp_path}/store",
-        )
-        srv.start()
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.stop(grace=1)
+SERVER_CONF = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.autoBroadcastJoinThreshold": "-1",  # the self-join stays a shuffled one
+}
 
 
 def _shuffle_files(root: Path) -> list[Path]:
     return list(root.rglob("shuffle.data"))  # executors.handler's map output name
 
 
-def _watch(srv: SparkConnectServer, root: Path) -> dict:
+def _watch(srv: SparkConnectServer) -> dict:
     """Events, plus the shuffle files' (size, allocated bytes) when the last stage ends,
     i.e. after every release and before the job's cleanup deletes them."""
     seen: dict = {"events": [], "files": []}
@@ -59,7 +41,7 @@ def _watch(srv: SparkConnectServer, root: Path) -> dict:
         seen["events"].append(event)
         if isinstance(event, ev.StageCompleted):
             srv.engine.cleaner.flush(timeout=30)  # releases run on the cleaner's thread
-            seen["files"] = [(p.stat().st_size, p.stat().st_blocks * 512) for p in _shuffle_files(root)]
+            seen["files"] = [(p.stat().st_size, p.stat().st_blocks * 512) for p in _shuffle_files(srv.engine.store.root)]
 
     srv.listeners.add(on_event)
     return seen
@@ -90,7 +72,7 @@ def _repartition_and_write(srv: SparkConnectServer, out: Path) -> None:
 
 def test_a_read_once_shuffle_is_released_as_its_readers_finish(make_server, tmp_path):
     srv = make_server()
-    seen = _watch(srv, tmp_path / "store")
+    seen = _watch(srv)
     _repartition_and_write(srv, tmp_path / "out")
     metrics = _job_metrics(seen)
     assert metrics.get("recomputed_map_tasks", 0) == 0
@@ -105,7 +87,7 @@ def test_a_join_of_two_released_shuffles_reads_every_slice_once(make_server, tmp
     """Both sides of a shuffled self-join are released by the result tasks that read them;
     no task ever meets a hole (no failed attempt, no recomputed map task)."""
     srv = make_server()
-    seen = _watch(srv, tmp_path / "store")
+    seen = _watch(srv)
     spark = SparkSession.builder.remote(f"sc://127.0.0.1:{srv.port}").create()
     try:
         agg = _padded(spark).groupBy((F.col("id") % 5).alias("k")).agg(F.sum("id").alias("s"))
@@ -123,7 +105,7 @@ def test_a_join_of_two_released_shuffles_reads_every_slice_once(make_server, tmp
 
 def test_release_can_be_turned_off(make_server, tmp_path):
     srv = make_server(**{"spark.sparkless.shuffle.releaseConsumed": "false"})
-    seen = _watch(srv, tmp_path / "store")
+    seen = _watch(srv)
     _repartition_and_write(srv, tmp_path / "out")
     assert "shuffle_bytes_released" not in _job_metrics(seen)
     assert seen["files"]

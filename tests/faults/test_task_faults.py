@@ -11,31 +11,13 @@ import signal
 import threading
 import time
 
-import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from sparkless.connect.server import SparkConnectServer
 from sparkless.scheduler import listener as ev
 
-
-@pytest.fixture()
-def make_server(tmp_path):
-    made: list[SparkConnectServer] = []
-
-    def make(**conf: str) -> SparkConnectServer:
-        srv = SparkConnectServer(
-            port=0,
-            conf={"spark.sql.shuffle.partitions": "2", "spark.sparkless.maxConcurrency": "2", **conf},
-            store=f"file://{tmp_path}/store-{len(made)}",
-        )
-        srv.start()
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.stop(grace=1)
+SERVER_CONF = {"spark.sql.shuffle.partitions": "2", "spark.sparkless.maxConcurrency": "2"}
 
 
 def _session(srv: SparkConnectServer) -> SparkSession:
