@@ -6,8 +6,8 @@ them is not free, and the user used to wait for it: on the file store the kernel
 every page-cache page of the deleted files, 2.3 s for a 10 GB sort's 10.8 GB of shuffle
 (of a 49.8 s job). One background thread per engine deletes jobs' blocks in the order
 they finished, and frees consumed shuffle slices while a job still runs
-(``DAGScheduler._release_inputs``); ``flush`` waits for it (engine shutdown, a test that checks nothing is
-left).
+(``DAGScheduler._release_inputs``); ``flush`` waits for it (engine shutdown, a test that
+checks nothing is left).
 """
 
 from __future__ import annotations

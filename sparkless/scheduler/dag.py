@@ -432,11 +432,11 @@ class DAGScheduler:
             if not isinstance(inp, ShuffleRead) or inp.shuffle_id not in self._releasable:
                 continue
             assert task.reduce_range is not None  # only reduce-side reads are releasable
-            slices = self._slices(inp.shuffle_id, *task.reduce_range)
-            requests = [RangeRequest(b["key"], b["offset"], b["length"]) for b in slices]
             store = self._store_at(self.shuffle_store[inp.shuffle_id])
             if type(store).discard_ranges is BlockStore.discard_ranges:
                 continue  # this store frees whole objects only, at the job's cleanup
+            slices = self._slices(inp.shuffle_id, *task.reduce_range)
+            requests = [RangeRequest(b["key"], b["offset"], b["length"]) for b in slices]
             if self.cleaner is not None:
                 self.cleaner.submit(lambda s=store, r=requests: s.discard_ranges(r))
             else:
